@@ -1,0 +1,1 @@
+"""Widgets of Transformers Workbench. Imports services/, never the reverse."""

@@ -1,0 +1,36 @@
+"""Start the GUI: QApplication, settings, the main window; heavy imports happen afterwards on a worker."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from gui.context import AppContext
+from gui.main_window import MainWindow
+from gui.settings import Settings
+
+
+def create_window(settings: Settings | None = None) -> MainWindow:
+    """Build the main window (a QApplication must exist)."""
+    context = AppContext(settings or Settings())
+    return MainWindow(context)
+
+
+def run_gui(argv: list[str] | None = None, *, started_at: float | None = None) -> int:
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
+    app.setApplicationName("Transformers Workbench")
+    app.setOrganizationName("TransformersWorkbench")
+    window = create_window()
+    window.show()
+
+    def on_first_paint() -> None:
+        if started_at is not None:
+            # benchmarks/startup.py reads this line
+            print(f"WORKBENCH_WINDOW_SHOWN {time.perf_counter() - started_at:.3f}", flush=True)
+        window.start_device_detection()
+
+    QTimer.singleShot(0, on_first_paint)
+    return app.exec()

@@ -1,0 +1,251 @@
+"""The main window: docks every panel, menus, status bar, saved layout. Panels do the work."""
+
+from __future__ import annotations
+
+import importlib
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
+
+from gui.context import AppContext
+from gui.dialogs import offer_cpu_fallback, show_error
+from gui.jobs import Job
+from gui.panels import PANELS
+from gui.settings import Key
+from services.errors import DeviceError, ModelError
+from services.model_info import inspect_model
+
+APP_TITLE = "Transformers Workbench"
+AREAS = {
+    "main": Qt.DockWidgetArea.LeftDockWidgetArea,
+    "left": Qt.DockWidgetArea.LeftDockWidgetArea,
+    "right": Qt.DockWidgetArea.RightDockWidgetArea,
+    "bottom": Qt.DockWidgetArea.BottomDockWidgetArea,
+}
+
+
+def _detect_devices(progress, cancel):
+    """Import torch/transformers (slow) and list devices: the first job, after the window shows."""
+    progress(0, 2, "Importing PyTorch and Transformers")
+    import transformers  # noqa: F401  (warm the import so the first model load is quicker)
+
+    from services.devices import available_devices
+
+    cancel.check()
+    devices = available_devices()
+    progress(2, 2, "Ready")
+    return devices
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, context: AppContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.context = context
+        self.setWindowTitle(APP_TITLE)
+        self.setDockNestingEnabled(True)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
+                            | QMainWindow.DockOption.AllowNestedDocks)
+        self.panels: dict[str, QWidget] = {}
+        self.docks: dict[str, QDockWidget] = {}
+        self._build_panels()
+        self._build_menus()
+        self._build_status_bar()
+        context.runner.job_added.connect(self._watch_job)
+        context.sig_status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        context.sig_model_loaded.connect(self._on_model_loaded)
+        context.sig_device_changed.connect(lambda *_: self._update_device_widgets())
+        self._restore_layout()
+
+    # -- construction ------------------------------------------------------------------------
+    def _build_panels(self) -> None:
+        first_main: QDockWidget | None = None
+        first_bottom: QDockWidget | None = None
+        for module_name, class_name in PANELS:
+            panel_class = getattr(importlib.import_module(module_name), class_name)
+            panel = panel_class(self.context)
+            dock = QDockWidget(panel_class.TITLE, self)
+            dock.setObjectName(panel_class.OBJECT_NAME)
+            dock.setWidget(panel)
+            area = getattr(panel_class, "AREA", "main")
+            self.addDockWidget(AREAS[area], dock)
+            if area == "main":
+                if first_main is None:
+                    first_main = dock
+                else:
+                    self.tabifyDockWidget(first_main, dock)
+            elif area == "bottom":
+                if first_bottom is None:
+                    first_bottom = dock
+                else:
+                    self.tabifyDockWidget(first_bottom, dock)
+            self.panels[panel_class.OBJECT_NAME] = panel
+            self.docks[panel_class.OBJECT_NAME] = dock
+        if first_main is not None:
+            first_main.raise_()
+        if first_bottom is not None:
+            first_bottom.raise_()
+        self.resize(1280, 820)
+        if first_main is not None and first_bottom is not None:
+            self.resizeDocks([first_main, first_bottom], [600, 200], Qt.Orientation.Vertical)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        open_action = QAction("&Open model folder…", self, shortcut=QKeySequence.StandardKey.Open)
+        open_action.triggered.connect(self.open_model_folder_dialog)
+        file_menu.addAction(open_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        view_menu = self.menuBar().addMenu("&View")
+        for dock in self.docks.values():
+            view_menu.addAction(dock.toggleViewAction())
+
+        self.settings_menu = self.menuBar().addMenu("&Settings")
+        self.device_menu = self.settings_menu.addMenu("&Device")
+        self.dtype_menu = self.settings_menu.addMenu("D&type")
+        self.device_group = QActionGroup(self)
+        self.dtype_group = QActionGroup(self)
+        self._fill_device_menus()
+
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About", self)
+        about.triggered.connect(lambda: QMessageBox.about(
+            self, APP_TITLE, "Transformers Workbench: run, inspect, fine-tune and manage Hugging Face "
+            "Transformers models on your own machine, offline."))
+        help_menu.addAction(about)
+
+    def _build_status_bar(self) -> None:
+        self.device_combo = QComboBox()
+        self.device_combo.setToolTip("Device the models run on")
+        self.device_combo.activated.connect(lambda _i: self._choose_device(self.device_combo.currentData()))
+        self.dtype_label = QLabel()
+        self.model_label = QLabel("No model loaded")
+        status = self.statusBar()
+        status.addPermanentWidget(self.model_label)
+        status.addPermanentWidget(QLabel("Device:"))
+        status.addPermanentWidget(self.device_combo)
+        status.addPermanentWidget(self.dtype_label)
+        self._update_device_widgets()
+
+    # -- devices -----------------------------------------------------------------------------
+    def start_device_detection(self) -> Job:
+        return self.context.runner.submit("Preparing PyTorch", _detect_devices, lane="model",
+                                          on_result=self._on_devices_detected)
+
+    def _on_devices_detected(self, devices) -> None:
+        self.context.devices = list(devices)
+        names = [device.name for device in devices]
+        if self.context.device not in names:
+            self.context.sig_status.emit(f"Device {self.context.device} is not available here; using CPU.")
+            self.context.set_device("cpu", "float32")
+        self.context.sig_devices_detected.emit(devices)
+        self._fill_device_menus()
+        self._update_device_widgets()
+
+    def _device_list(self):
+        if self.context.devices:
+            return self.context.devices
+        from services.devices import DeviceInfo
+
+        return [DeviceInfo("cpu", "CPU (detecting others…)", ("float32",))]
+
+    def _fill_device_menus(self) -> None:
+        self.device_menu.clear()
+        self.dtype_menu.clear()
+        for action in self.device_group.actions():
+            self.device_group.removeAction(action)
+        for action in self.dtype_group.actions():
+            self.dtype_group.removeAction(action)
+        current = self._current_device_info()
+        for device in self._device_list():
+            action = QAction(device.label, self, checkable=True)
+            action.setChecked(device.name == self.context.device)
+            action.triggered.connect(lambda _c=False, name=device.name: self._choose_device(name))
+            self.device_group.addAction(action)
+            self.device_menu.addAction(action)
+        for dtype in current.dtypes if current else ("float32",):
+            action = QAction(dtype, self, checkable=True)
+            action.setChecked(dtype == self.context.dtype)
+            action.triggered.connect(lambda _c=False, name=dtype: self.context.set_device(self.context.device, name))
+            self.dtype_group.addAction(action)
+            self.dtype_menu.addAction(action)
+
+    def _current_device_info(self):
+        return next((d for d in self._device_list() if d.name == self.context.device), None)
+
+    def _choose_device(self, name: str | None) -> None:
+        if not name:
+            return
+        info = next((d for d in self._device_list() if d.name == name), None)
+        dtype = self.context.dtype if info and self.context.dtype in info.dtypes else "float32"
+        self.context.set_device(name, dtype)
+        self._fill_device_menus()
+
+    def _update_device_widgets(self) -> None:
+        self.device_combo.blockSignals(True)
+        self.device_combo.clear()
+        for device in self._device_list():
+            self.device_combo.addItem(device.label, device.name)
+        index = self.device_combo.findData(self.context.device)
+        self.device_combo.setCurrentIndex(max(index, 0))
+        self.device_combo.blockSignals(False)
+        self.dtype_label.setText(self.context.dtype)
+
+    # -- models and jobs ---------------------------------------------------------------------
+    def open_model_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open model folder")
+        if folder:
+            self.open_model_folder(folder)
+
+    def open_model_folder(self, folder: str) -> bool:
+        """Validate ``folder`` and offer it to the panels (the Run panel selects it)."""
+        try:
+            info = inspect_model(folder)
+        except ModelError as error:
+            show_error(self, "Cannot open model", error)
+            return False
+        self.context.remember_model(str(info.path))
+        self.context.sig_open_model.emit(str(info.path), "")
+        self.context.sig_status.emit(f"Opened {info.name}: it can do {', '.join(info.tasks) or 'no task this app runs'}.")
+        return True
+
+    def _on_model_loaded(self, label: str, task: str) -> None:
+        self.model_label.setText(f"Model: {label} · {task}")
+
+    def _watch_job(self, job: Job) -> None:
+        job.error.connect(lambda error, job=job: self._on_job_error(job, error))
+
+    def _on_job_error(self, job: Job, error: BaseException) -> None:
+        if not job.show_errors:
+            return
+        if isinstance(error, DeviceError) and self.context.device != error.fallback:
+            if offer_cpu_fallback(self, error):
+                self._choose_device(error.fallback)
+            return
+        show_error(self, f"{job.title} failed", error, job.traceback_text)
+
+    # -- layout ------------------------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        geometry = self.context.settings.get_bytes(Key.WINDOW_GEOMETRY)
+        state = self.context.settings.get_bytes(Key.WINDOW_STATE)
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def save_layout(self) -> None:
+        self.context.settings.set(Key.WINDOW_GEOMETRY, self.saveGeometry())
+        self.context.settings.set(Key.WINDOW_STATE, self.saveState())
+        self.context.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        for panel in self.panels.values():
+            close = getattr(panel, "shutdown", None) or getattr(panel, "close_handler", None)
+            if close:
+                close()
+        self.context.runner.shutdown()
+        super().closeEvent(event)

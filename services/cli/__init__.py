@@ -1,0 +1,39 @@
+"""Headless verbs of ``main.py``. One module per verb, each with ``register(subparsers)``.
+
+A verb's handler returns an exit code. :class:`~services.errors.WorkbenchError` becomes one line
+on stderr and exit code 2; anything unexpected becomes one line and exit code 1.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+# Modules that register verbs; add yours here.
+VERB_MODULES = [
+    "services.cli.predict",
+]
+
+
+def register_all(subparsers) -> None:
+    for module_name in VERB_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+
+
+def run_command(args) -> int:
+    from services.errors import Cancelled, WorkbenchError
+
+    try:
+        return int(args.handler(args) or 0)
+    except WorkbenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, Cancelled):
+        print("cancelled", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - one readable line, never a traceback
+        if os.environ.get("WORKBENCH_DEBUG"):
+            raise
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1

@@ -1,0 +1,95 @@
+"""Test set-up: offscreen Qt, no network, per-test settings/library folders, tiny model fixtures."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest  # noqa: E402
+
+from tests import tiny_models  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    """Every test gets its own app-data folder (settings, library), never the user's."""
+    home = tmp_path / "workbench-home"
+    home.mkdir()
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    monkeypatch.delenv("WORKBENCH_LIBRARY", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    import gui.dialogs
+
+    monkeypatch.setattr(gui.dialogs, "DIALOGS_ENABLED", False)
+    gui.dialogs.shown_errors.clear()
+    return home
+
+
+@pytest.fixture(scope="session")
+def tiny_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("tiny-models")
+
+
+def _cached(tiny_dir, name, builder):
+    folder = tiny_dir / name
+    if not (folder / "config.json").exists() and not (folder / "tokenizer_config.json").exists():
+        builder(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_classifier(tiny_dir):
+    return _cached(tiny_dir, "classifier", tiny_models.build_classifier)
+
+
+@pytest.fixture(scope="session")
+def tiny_nli(tiny_dir):
+    return _cached(tiny_dir, "nli", tiny_models.build_nli)
+
+
+@pytest.fixture(scope="session")
+def tiny_ner(tiny_dir):
+    return _cached(tiny_dir, "ner", tiny_models.build_token_classifier)
+
+
+@pytest.fixture(scope="session")
+def tiny_mlm(tiny_dir):
+    return _cached(tiny_dir, "mlm", tiny_models.build_masked_lm)
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tiny_dir):
+    return _cached(tiny_dir, "encoder", tiny_models.build_encoder)
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2(tiny_dir):
+    return _cached(tiny_dir, "gpt2", tiny_models.build_gpt2)
+
+
+@pytest.fixture(scope="session")
+def xlnet_style_tokenizer(tiny_dir):
+    return _cached(tiny_dir, "xlnet-style-tokenizer", tiny_models.build_xlnet_style_tokenizer)
+
+
+@pytest.fixture
+def settings(isolated_home):
+    from gui.settings import Settings
+
+    return Settings(isolated_home / "settings.ini")
+
+
+@pytest.fixture
+def main_window(qtbot, settings):
+    """The real main window (offscreen), closed cleanly after the test."""
+    from gui.app import create_window
+
+    window = create_window(settings)
+    qtbot.addWidget(window)
+    window.show()
+    yield window
+    window.context.runner.shutdown()
