@@ -27,15 +27,11 @@ AREAS = {
 
 def _detect_devices(progress, cancel):
     """Import torch/transformers (slow) and list devices: the first job, after the window shows."""
-    progress(0, 2, "Importing PyTorch and Transformers")
-    import transformers  # noqa: F401  (warm the import so the first model load is quicker)
-
     from services.devices import available_devices
+    from services.warmup import import_heavy_modules
 
-    cancel.check()
-    devices = available_devices()
-    progress(2, 2, "Ready")
-    return devices
+    import_heavy_modules(progress=progress, cancel=cancel)
+    return available_devices()
 
 
 class MainWindow(QMainWindow):

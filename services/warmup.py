@@ -1,0 +1,62 @@
+"""Import torch and transformers without freezing the GUI thread (run on a worker).
+
+Two things stall other threads while a big library is imported, because they hold the GIL:
+``dlopen`` of torch's huge shared libraries (hundreds of ms), and the garbage collector's full
+passes over the hundreds of thousands of objects the imports create. So we ``dlopen`` the
+libraries through ctypes (a foreign call, which releases the GIL) before Python imports them,
+pause the collector during the imports, and freeze the imported objects out of later passes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import importlib.util
+import os
+import sys
+
+from services.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
+
+TORCH_LIBRARIES = ("libc10.so", "libtorch_cpu.so", "libtorch.so", "libtorch_python.so")
+MODULES = ("torch", "transformers", "transformers.modeling_utils", "transformers.models.bert.modeling_bert",
+           "transformers.pipelines")
+
+
+def _preload_torch_libraries() -> None:
+    """Linux only, best effort: load torch's shared libraries with the GIL released."""
+    if not sys.platform.startswith("linux") or "torch" in sys.modules:
+        return
+    spec = importlib.util.find_spec("torch")
+    if spec is None or not spec.submodule_search_locations:
+        return
+    lib_dir = os.path.join(list(spec.submodule_search_locations)[0], "lib")
+    try:
+        libdl = ctypes.CDLL(None)
+        libdl.dlopen.argtypes = [ctypes.c_char_p, ctypes.c_int]
+        libdl.dlopen.restype = ctypes.c_void_p
+    except (OSError, AttributeError):
+        return
+    for name in TORCH_LIBRARIES:
+        path = os.path.join(lib_dir, name)
+        if os.path.exists(path):
+            libdl.dlopen(path.encode(), os.RTLD_NOW | os.RTLD_GLOBAL)
+
+
+def import_heavy_modules(progress: Progress = no_progress, cancel: CancelToken = NEVER_CANCELLED) -> None:
+    """Import torch, transformers and the modules the first model load needs."""
+    if all(name in sys.modules for name in MODULES):
+        return
+    total = len(MODULES) + 1
+    progress(0, total, "Loading PyTorch libraries")
+    _preload_torch_libraries()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for index, name in enumerate(MODULES, start=1):
+            cancel.check()
+            progress(index, total, f"Importing {name}")
+            importlib.import_module(name)
+    finally:
+        gc.freeze()  # keep the imported modules out of future collections
+        if was_enabled:
+            gc.enable()
