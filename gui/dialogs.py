@@ -9,6 +9,8 @@ from services.errors import DeviceError, WorkbenchError
 # Tests set this to False so that no modal dialog blocks; errors then go to the log only.
 DIALOGS_ENABLED = True
 shown_errors: list[str] = []  # what would have been shown, for tests and the log panel
+# With dialogs disabled, questions get these answers (tests set them to act as the user).
+auto_answers: dict[str, bool] = {}
 
 
 def error_text(error: BaseException) -> str:
@@ -32,6 +34,6 @@ def offer_cpu_fallback(parent: QWidget | None, error: DeviceError) -> bool:
     """Ask whether to switch to the fallback device; True if the user accepts."""
     shown_errors.append(str(error))
     if not DIALOGS_ENABLED:
-        return False
+        return auto_answers.get("cpu_fallback", False)
     answer = QMessageBox.question(parent, "Device problem", f"{error}\n\nSwitch to {error.fallback.upper()}?")
     return answer == QMessageBox.StandardButton.Yes

@@ -26,6 +26,7 @@ def isolated_home(tmp_path, monkeypatch):
 
     monkeypatch.setattr(gui.dialogs, "DIALOGS_ENABLED", False)
     gui.dialogs.shown_errors.clear()
+    gui.dialogs.auto_answers.clear()
     return home
 
 
