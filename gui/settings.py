@@ -25,6 +25,8 @@ class Key(enum.Enum):
     TRUSTED_REMOTE_CODE = ("library/trusted_remote_code", "[]")  # JSON list of model paths
     RUN_TASK = ("run/task", "sentence-similarity")
     RUN_TEXT = ("run/text", "")
+    RUN_TEXT_B = ("run/text_b", "")  # the second sentence of the similarity task
+    RUN_LABELS = ("run/labels", "")  # zero-shot candidate labels, comma-separated
 
     def __init__(self, path: str, default: Any):
         self.path = path
