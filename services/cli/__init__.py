@@ -13,6 +13,8 @@ import sys
 # Modules that register verbs; add yours here.
 VERB_MODULES = [
     "services.cli.predict",
+    "services.cli.tokenize",
+    "services.cli.analyse",
 ]
 
 
