@@ -1,0 +1,156 @@
+"""Metrics against gold labels (accuracy, macro-F1, per-class precision/recall, confusion matrix)
+and the comparison of two models' results on the same input. Plain Python and numpy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from services.analyse.results_store import iter_rows
+
+
+def predicted_label(row: dict) -> str | None:
+    """The label a result row stands for: ``label`` (classification) or the top zero-shot label."""
+    if row.get("label") is not None:
+        return str(row["label"])
+    labels = row.get("labels")
+    return str(labels[0]) if labels else None
+
+
+def predicted_score(row: dict) -> float | None:
+    if row.get("score") is not None:
+        return float(row["score"])
+    scores = row.get("scores")
+    return float(scores[0]) if isinstance(scores, list) and scores else None
+
+
+def gold_mapper(id2label: dict | None):
+    """Map gold values written as class ids ("1") or in another case ("POSITIVE") onto the model's labels."""
+    id2label = {int(k): str(v) for k, v in (id2label or {}).items()}
+    by_lower = {v.lower(): v for v in id2label.values()}
+
+    def mapped(gold: str) -> str:
+        gold = gold.strip()
+        if gold in by_lower.values():
+            return gold
+        if gold.lower() in by_lower:
+            return by_lower[gold.lower()]
+        if gold.lstrip("-").isdigit() and int(gold) in id2label:
+            return id2label[int(gold)]
+        return gold
+
+    return mapped
+
+
+@dataclass
+class Evaluation:
+    labels: list[str]
+    confusion: np.ndarray  # rows: gold, columns: predicted
+    accuracy: float
+    macro_f1: float
+    per_class: list[dict] = field(default_factory=list)  # label, precision, recall, f1, support
+    total: int = 0
+    without_gold: int = 0
+
+    def summary(self) -> str:
+        lines = [f"accuracy={self.accuracy:.4f} macro_f1={self.macro_f1:.4f} records={self.total}"]
+        for item in self.per_class:
+            lines.append(f"  {item['label']}: precision={item['precision']:.4f} recall={item['recall']:.4f} "
+                         f"f1={item['f1']:.4f} support={item['support']}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {"labels": self.labels, "confusion": self.confusion.tolist(), "accuracy": self.accuracy,
+                "macro_f1": self.macro_f1, "per_class": self.per_class, "total": self.total,
+                "without_gold": self.without_gold}
+
+
+def evaluate(gold: list[str], predicted: list[str], labels: list[str] | None = None) -> Evaluation:
+    """Metrics for paired gold / predicted labels. Classes: ``labels`` or every label seen in either."""
+    if len(gold) != len(predicted):
+        raise ValueError("gold and predicted differ in length")
+    labels = list(labels) if labels else sorted(set(gold) | set(predicted))
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    for g, p in zip(gold, predicted):
+        matrix[index[g], index[p]] += 1
+    total = int(matrix.sum())
+    correct = int(np.trace(matrix))
+    per_class = []
+    f1s = []
+    for i, label in enumerate(labels):
+        tp = int(matrix[i, i])
+        predicted_as = int(matrix[:, i].sum())
+        actual = int(matrix[i, :].sum())
+        precision = tp / predicted_as if predicted_as else 0.0
+        recall = tp / actual if actual else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        f1s.append(f1)
+        per_class.append({"label": label, "precision": precision, "recall": recall, "f1": f1, "support": actual})
+    return Evaluation(labels, matrix, correct / total if total else 0.0, float(np.mean(f1s)) if f1s else 0.0,
+                      per_class, total)
+
+
+def evaluate_file(results_path, id2label: dict | None = None) -> Evaluation | None:
+    """Evaluate a results file against its gold labels; ``None`` if no row has a gold label."""
+    mapper = gold_mapper(id2label)
+    gold, predicted = [], []
+    without = 0
+    for _offset, row in iter_rows(results_path):
+        label = predicted_label(row)
+        if row.get("gold") in (None, "") or label is None:
+            without += 1
+            continue
+        gold.append(mapper(str(row["gold"])))
+        predicted.append(label)
+    if not gold:
+        return None
+    known = [str(v) for v in (id2label or {}).values()]
+    labels = known + sorted((set(gold) | set(predicted)) - set(known)) if known else None
+    result = evaluate(gold, predicted, labels)
+    result.without_gold = without
+    return result
+
+
+@dataclass
+class Comparison:
+    total: int  # records present in both results
+    agree: int
+    disagreements: list[dict]  # id, file, line, text, label_a, score_a, label_b, score_b
+    only_a: int = 0
+    only_b: int = 0
+
+    @property
+    def agreement(self) -> float:
+        return self.agree / self.total if self.total else 0.0
+
+    def summary(self) -> str:
+        return (f"agreement={self.agreement * 100:.2f}% ({self.agree:,} of {self.total:,} records); "
+                f"{self.total - self.agree:,} disagreements")
+
+
+def compare_files(path_a, path_b, limit: int = 100_000) -> Comparison:
+    """Join two results files by record id; count agreement; list (up to ``limit``) disagreements."""
+    first: dict[str, tuple[str | None, float | None]] = {}
+    for _offset, row in iter_rows(path_a):
+        first[row["id"]] = (predicted_label(row), predicted_score(row))
+    total = agree = only_b = 0
+    disagreements: list[dict] = []
+    seen = 0
+    for _offset, row in iter_rows(path_b):
+        entry = first.get(row["id"])
+        if entry is None:
+            only_b += 1
+            continue
+        seen += 1
+        total += 1
+        label_b = predicted_label(row)
+        if entry[0] == label_b:
+            agree += 1
+        elif len(disagreements) < limit:
+            disagreements.append({"id": row["id"], "file": row.get("file"), "line": row.get("line"),
+                                  "text": row.get("text", ""), "label_a": entry[0], "score_a": entry[1],
+                                  "label_b": label_b, "score_b": predicted_score(row)})
+    return Comparison(total, agree, disagreements, len(first) - seen, only_b)

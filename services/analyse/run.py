@@ -1,0 +1,224 @@
+"""One analysis, end to end: scan inputs, resume the results file, run the engine, write the manifest.
+
+``analyse(request, ...)`` is what the CLI verb and the GUI job call. It is resumable: the results
+file is keyed by a hash of the inputs' contents, the model's weights, the task and the settings
+that change results, so running the same analysis again skips every record already on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services.analyse.engine import Engine, EngineOptions
+from services.analyse.files import FileWarning, InputFile, collect_files, scan_files
+from services.analyse.manifest import now_iso, versions, weights_sha256
+from services.analyse.readers import ReadOptions, iter_records, validate_options
+from services.analyse.results_store import ResultsStore, write_json_atomic
+from services.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from services.errors import Cancelled, InputError
+from services.model_info import TASKS, inspect_model
+from services.paths import app_data_dir
+
+
+@dataclass
+class AnalyseRequest:
+    paths: list[str]
+    task: str
+    model: str
+    read: ReadOptions = field(default_factory=ReadOptions)
+    engine: EngineOptions = field(default_factory=EngineOptions)
+    device: str = "cpu"
+    dtype: str = "float32"
+
+
+@dataclass
+class RunResult:
+    results_path: Path
+    manifest_path: Path
+    run_key: str
+    task: str
+    model: str
+    files: list[InputFile]
+    warnings: list[FileWarning]
+    rows: int  # rows in the results file (resumed + new)
+    new_rows: int
+    resumed_rows: int
+    complete: bool  # False when a time limit stopped it early
+    id2label: dict = field(default_factory=dict)
+    labels: list[str] = field(default_factory=list)
+
+    @property
+    def file_paths(self) -> list[str]:
+        return [f.path for f in self.files]
+
+
+class _TimeUp(Cancelled):
+    pass
+
+
+class _Deadline:
+    """Wraps a cancel token; also stops (without error) once ``seconds`` have passed."""
+
+    def __init__(self, inner: CancelToken, seconds: float | None):
+        self.inner = inner
+        self.deadline = time.monotonic() + seconds if seconds else None
+
+    def check(self) -> None:
+        self.inner.check()
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise _TimeUp()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.inner.cancelled
+
+
+def default_results_path(run_key: str) -> Path:
+    return app_data_dir() / "analyse" / run_key[:20] / "results.jsonl"
+
+
+def manifest_path_for(results_or_out: Path) -> Path:
+    name = results_or_out.name
+    stem = name[: -len(".partial.jsonl")] if name.endswith(".partial.jsonl") else results_or_out.stem
+    if stem.endswith((".csv", ".jsonl", ".tsv")):
+        stem = Path(stem).stem
+    return results_or_out.with_name(f"{stem}.manifest.json")
+
+
+def expected_records(files: list[InputFile], read: ReadOptions) -> int:
+    total = 0
+    for info in files:
+        if info.kind == "text" and read.mode == "file":
+            total += 1 if info.size else 0
+        elif info.kind in ("csv", "tsv"):
+            total += max(0, info.lines - 1)
+        else:
+            total += info.lines
+    return total
+
+
+def run_key_for(request: AnalyseRequest, files: list[InputFile], weights: str) -> str:
+    data = {"inputs": [[f.path, f.sha256] for f in files], "read": request.read.to_dict(), "task": request.task,
+            "weights": weights, "settings": request.engine.result_settings()}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+class _Rate:
+    """Records per second over the last ~10 s (so a pause or a slow start fades out)."""
+
+    def __init__(self) -> None:
+        self.samples: deque[tuple[float, int]] = deque()
+
+    def add(self, count: int) -> float:
+        now = time.monotonic()
+        self.samples.append((now, count))
+        while len(self.samples) > 2 and now - self.samples[0][0] > 10:
+            self.samples.popleft()
+        first_t, first_n = self.samples[0]
+        return (count - first_n) / (now - first_t) if now > first_t else 0.0
+
+
+def format_eta(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60:02d}s"
+    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+
+
+def analyse(request: AnalyseRequest, results_path: str | Path | None = None, *, resume: bool = True,
+            manifest_path: str | Path | None = None, seconds: float | None = None, host=None,
+            progress: Progress = no_progress, cancel: CancelToken = NEVER_CANCELLED) -> RunResult:
+    """Analyse every record of ``request.paths``; results stream to ``results_path`` (JSONL)."""
+    if request.task not in TASKS:
+        raise InputError(f"Unknown task '{request.task}'.", hint=f"Tasks: {', '.join(TASKS)}.")
+    started = now_iso()
+    progress(0, None, "Finding files")
+    paths, warnings = collect_files(request.paths, cancel)
+    files, scan_warnings = scan_files(paths, cancel, progress=lambda d, t, m: progress(0, None, m))
+    warnings += scan_warnings
+    if not files:
+        reasons = "; ".join(str(w) for w in warnings[:3]) or "no files were given"
+        raise InputError(f"There is nothing to analyse: {reasons}.",
+                         hint="Add .txt, .md, .csv, .tsv, .jsonl or .json files, or folders holding them.")
+    validate_options(files, request.read)
+    info = inspect_model(request.model)
+    weights = weights_sha256(info.path, info.weight_files) if info.weight_files else ""
+    run_key = run_key_for(request, files, weights)
+    results_path = Path(results_path) if results_path else default_results_path(run_key)
+    manifest_path = Path(manifest_path) if manifest_path else manifest_path_for(results_path)
+    header = {"task": request.task, "model": str(info.path), "files": [f.path for f in files], "created": started}
+    store = ResultsStore(results_path, run_key, header, resume=resume)
+    try:
+        if store.restarted_reason:
+            warnings.append(FileWarning(str(results_path), "restart", f"started over: {store.restarted_reason}"))
+        if host is None:
+            from services.models import default_host as host
+        progress(0, None, f"Loading {info.display_name}")
+        loaded = host.get(request.model, request.task, device=request.device, dtype=request.dtype, cancel=cancel)
+        engine = Engine(loaded, request.engine)
+        total = max(expected_records(files, request.read), store.rows)
+        rate = _Rate()
+        counts = {"truncated": 0, "chunked": 0, "empty": 0, "too_long": 0}
+        new_rows = 0
+        progress(store.rows, total, "Analysing")
+
+        def emit(pairs) -> None:
+            nonlocal new_rows, total
+            rows = []
+            for record, result in pairs:
+                flags = list(record.flags)
+                if not record.text.strip():
+                    flags.append("empty")
+                if result.get("truncated"):
+                    flags.append("truncated")
+                if result.get("chunks"):
+                    flags.append("chunked")
+                for flag in flags:
+                    counts[flag.replace("-", "_")] = counts.get(flag.replace("-", "_"), 0) + 1
+                rows.append({"id": record.id, "file": record.file, "index": record.index, "line": record.line,
+                             "text": record.text, "gold": record.gold, "flags": flags, **result})
+            new_rows += store.write(rows)
+            done = store.rows
+            total = max(total, done)
+            speed = rate.add(new_rows)
+            eta = f" · ETA {format_eta((total - done) / speed)}" if speed > 0 and total > done else ""
+            progress(done, total, f"{done:,} / ~{total:,} records · {speed:,.1f} rec/s{eta}",
+                     {"rows": done, "results": str(results_path), "warnings": len(warnings), "rate": speed})
+
+        deadline = _Deadline(cancel, seconds)
+        records = (r for r in iter_records(files, request.read, warnings) if not store.is_done(r.file, r.index))
+        complete = True
+        try:
+            engine.run(records, emit, deadline)
+        except _TimeUp:
+            complete = False
+    finally:
+        store.close()
+    rows = store.rows
+    progress(rows, rows if complete else max(total, rows + 1), f"{rows:,} records analysed")
+    manifest = {
+        "format": "workbench-analyse-manifest/1", "run_key": run_key, "task": request.task,
+        "inputs": [f.to_dict() for f in files],
+        "model": {"path": str(info.path), "name": info.display_name, "model_type": info.model_type,
+                  "weights_sha256": weights, "weight_files": info.weight_files},
+        "settings": {"read": request.read.to_dict(), "engine": request.engine.result_settings(),
+                     "batch_size": engine.batch_size, "max_tokens": engine.max_tokens,
+                     "max_length": engine.max_length, "window": request.engine.window},
+        "versions": versions(), "device": request.device, "dtype": request.dtype,
+        "started": started, "finished": now_iso(), "complete": complete,
+        "counts": {"records": rows, "new": new_rows, "resumed": store.resumed, "files": len(files),
+                   "warnings": len(warnings), **counts},
+        "results": str(results_path),
+        "warnings": [w.to_dict() for w in warnings[:500]],
+    }
+    write_json_atomic(manifest_path, manifest)
+    return RunResult(results_path, manifest_path, run_key, request.task, str(info.path), files, warnings, rows,
+                     new_rows, store.resumed, complete, dict(engine.id2label),
+                     list(getattr(engine, "labels", []) or engine.id2label.values()))
