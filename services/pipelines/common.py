@@ -90,7 +90,8 @@ def encode(loaded, texts: list[str], max_length: int | None = None):
     Returns ``(batch, truncated)`` where ``truncated[i]`` says whether text ``i`` was cut.
     """
     limit = max_length or loaded.max_length
-    truncated = [token_count(loaded.tokenizer, text) > limit for text in texts]
+    lengths = loaded.tokenizer(texts, add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
+    truncated = [len(ids) > limit for ids in lengths]
     batch = loaded.tokenizer(texts, padding=True, truncation=True, max_length=limit, return_tensors="pt")
     return batch.to(loaded.device), truncated
 
