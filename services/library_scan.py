@@ -82,8 +82,8 @@ def safetensors_parameter_count(file: Path) -> int:
         header = json.loads(handle.read(length))
     total = 0
     for name, tensor in header.items():
-        if name == "__metadata__":
-            continue
+        if name == "__metadata__" or not str(tensor.get("dtype", "F")).startswith(("F", "BF")):
+            continue  # integer tensors are buffers (e.g. position_ids), not parameters
         count = 1
         for dim in tensor.get("shape", []):
             count *= int(dim)
