@@ -64,19 +64,20 @@ def validate_for_task(info: ModelInfo, task: str, *, trust_remote_code: bool = F
             "(auto_map), which would run on this machine with your permissions.",
             hint="Refused. Only enable it for a model whose code you have read and trust.",
         )
-    from transformers import CONFIG_MAPPING
-
-    if info.model_type not in CONFIG_MAPPING:
-        raise ModelError(
-            f"'{info.name}' has an unknown architecture (model_type '{info.model_type or '?'}').",
-            hint="This version of transformers cannot build it.",
-        )
     if not info.weight_files:
         raise ModelError(f"'{info.name}' has no weights file (model.safetensors or pytorch_model.bin).")
     if not info.has_tokenizer:
         raise ModelError(
             f"'{info.name}' has no tokenizer (no tokenizer.json, vocab.txt or sentencepiece model).",
             hint="Save the tokenizer next to the model with tokenizer.save_pretrained(folder).",
+        )
+    # checked after the file checks: importing transformers' config mapping imports torch (seconds)
+    from transformers import CONFIG_MAPPING
+
+    if info.model_type not in CONFIG_MAPPING:
+        raise ModelError(
+            f"'{info.name}' has an unknown architecture (model_type '{info.model_type or '?'}').",
+            hint="This version of transformers cannot build it.",
         )
     if task not in info.tasks:
         can_do = ", ".join(TASKS[t] for t in info.tasks) or "nothing this app runs"
