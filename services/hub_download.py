@@ -26,7 +26,7 @@ from pathlib import Path
 from services.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from services.errors import Cancelled, InputError, WorkbenchError
 from services.hub import (API_TIMEOUT_S, HubError, HubOfflineError, check_online, choose_files, default_model_name,
-                          hub_endpoint, hub_error)
+                          hub_endpoint, hub_error, offline_mode)
 from services.library import check_model_name, disk_error, ensure_library_writable, library_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -245,6 +245,8 @@ def download_model(repo_id: str, revision: str = "main", root: str | os.PathLike
     if not re.fullmatch(r"[\w.\-]+(/[\w.\-]+)?", repo_id):
         raise InputError(f"'{repo_id}' is not a Hub repository id.", hint="Use 'owner/name', e.g. 'dslim/bert-base-NER'.")
     name = check_model_name(name or default_model_name(repo_id))
+    if offline_mode():
+        check_online()  # raises the offline-mode message without starting a process
     folder = ensure_library_writable(library_dir(root))
     if (folder / name).exists():
         raise InputError(f"A model named '{name}' already exists in the library.", hint="Choose another name.")

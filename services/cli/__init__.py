@@ -15,6 +15,8 @@ VERB_MODULES = [
     "services.cli.predict",
     "services.cli.tokenize",
     "services.cli.analyse",
+    "services.cli.library",
+    "services.cli.download",
 ]
 
 
