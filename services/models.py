@@ -174,5 +174,10 @@ class ModelHost:
         with self._lock:
             return {key[0] for key in self._cache}
 
+    def loaded_models(self) -> list[LoadedModel]:
+        """The models held now, least recently used first (e.g. for "save a loaded model")."""
+        with self._lock:
+            return list(self._cache.values())
+
 
 default_host = ModelHost()
