@@ -292,6 +292,6 @@ def test_compare_bert_with_xlnet_style(bert, xlnet):
     assert SEED[start:end] == "excited"
     inside = [c for c in second.cells if start <= comparison.columns[c.first][0] and comparison.columns[c.last - 1][1] <= end]
     assert len(inside) >= 2  # the XLNet-style tokenizer needs several pieces for "excited"
-    assert {start + 1, end - 1} & set(comparison.differing_splits) or len(inside) > 2
+    assert any(start < position < end for position in comparison.differing_splits)
     with pytest.raises(InputError, match="at least two"):
         compare_tokenizers([bert], SEED)
