@@ -17,6 +17,7 @@ VERB_MODULES = [
     "services.cli.analyse",
     "services.cli.library",
     "services.cli.download",
+    "services.cli.train",
 ]
 
 

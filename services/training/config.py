@@ -1,0 +1,139 @@
+"""Training settings (hyperparameters) with defaults and one-line explanations, and the run's results."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Hyperparameters:
+    epochs: int = 3
+    learning_rate: float = 5e-5
+    batch_size: int = 16
+    max_length: int = 128
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    seed: int = 42
+    head_only: bool = False
+    patience: int = 2  # early stopping: stop after this many evaluations without improvement (0 = never)
+    max_steps: int = -1  # stop after this many optimizer steps (-1 = run all epochs); for benchmarks
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def check(self) -> None:
+        from services.errors import InputError
+
+        problems = []
+        if self.epochs < 1:
+            problems.append("epochs must be at least 1")
+        if not 0 < self.learning_rate < 1:
+            problems.append("the learning rate must be between 0 and 1 (typical: 2e-5 to 1e-4)")
+        if self.batch_size < 1:
+            problems.append("the batch size must be at least 1")
+        if self.max_length < 8:
+            problems.append("the maximum length must be at least 8 tokens")
+        if not 0 <= self.warmup_ratio < 1:
+            problems.append("the warm-up share must be between 0 and 1")
+        if self.weight_decay < 0:
+            problems.append("weight decay cannot be negative")
+        if self.patience < 0:
+            problems.append("early-stopping patience cannot be negative")
+        if problems:
+            raise InputError("Invalid training settings: " + "; ".join(problems) + ".")
+
+
+HELP = {
+    "epochs": "Passes over the training data. More epochs learn more but can over-fit; early stopping ends sooner "
+              "when the validation score stops improving.",
+    "learning_rate": "How big each update step is. Full fine-tuning: 2e-5 to 1e-4. Head only: about 1e-3.",
+    "batch_size": "Examples per update step. Larger is faster per example but needs more memory.",
+    "max_length": "Longer texts are cut to this many tokens. Shorter is faster and uses less memory.",
+    "warmup_ratio": "Share of the steps during which the learning rate rises from 0, which steadies the start.",
+    "weight_decay": "A small pull of the weights towards zero that reduces over-fitting.",
+    "seed": "Fixes the random choices (head initialisation, shuffling): the same seed gives the same result.",
+    "head_only": "Train only the new classification head and keep the pre-trained encoder frozen: much faster, "
+                 "usually less accurate than full fine-tuning.",
+    "patience": "Early stopping: stop after this many epochs without a better validation score (0 = never stop early).",
+    "validation": "Examples held back from training to measure the model after each epoch and to pick the best epoch.",
+}
+
+
+@dataclass
+class TrainResult:
+    """Everything a finished (or cancelled) run produced; ``model`` holds the kept (best) weights."""
+
+    task: str
+    base_model: str  # what the user chose ("builtin" or a folder)
+    base_model_name: str
+    model: Any
+    tokenizer: Any
+    labels: list[str]
+    label_names: list[str]
+    hyperparameters: Hyperparameters
+    data_file: str
+    data_sha256: str
+    label_counts: dict[str, int]
+    train_size: int
+    validation_size: int
+    validation_source: str
+    max_length: int
+    device: str
+    metrics: dict[str, float]  # of the kept model on the validation data
+    metric_name: str
+    history: list[dict] = field(default_factory=list)  # one dict per evaluation (epoch, step, metrics)
+    losses: list[tuple[int, float]] = field(default_factory=list)  # (step, training loss)
+    confusion: list[list[int]] = field(default_factory=list)  # confusion[gold][predicted]
+    confusion_labels: list[str] = field(default_factory=list)
+    wrong: list[dict] = field(default_factory=list)  # validation examples it got wrong
+    validation_predictions: list = field(default_factory=list)
+    best_epoch: float | None = None
+    epochs_run: float = 0.0
+    steps: int = 0
+    cancelled: bool = False
+    stopped_early: bool = False
+    train_seconds: float = 0.0
+    eval_seconds: float = 0.0
+    wall_seconds: float = 0.0  # the whole run: loading, tokenizing, training, evaluating
+    train_samples: int = 0  # examples seen during training (steps × batch, last batch exact)
+    test_metrics: dict[str, float] = field(default_factory=dict)  # on a held-out test file, if measured
+    test_source: str = ""
+    versions: dict[str, str] = field(default_factory=dict)
+    finished_at: str = ""
+    saved_path: str = ""
+
+    @property
+    def samples_per_second(self) -> float:
+        return self.train_samples / self.train_seconds if self.train_seconds > 0 else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready figures (what the CLI prints)."""
+        return {
+            "task": self.task, "base_model": self.base_model_name, "labels": self.label_names,
+            "train_examples": self.train_size, "validation_examples": self.validation_size,
+            "validation": self.validation_source, "metrics": {k: round(v, 4) for k, v in self.metrics.items()},
+            "best_epoch": self.best_epoch, "epochs_run": round(self.epochs_run, 2), "steps": self.steps,
+            "cancelled": self.cancelled, "stopped_early": self.stopped_early,
+            "train_seconds": round(self.train_seconds, 2), "wall_seconds": round(self.wall_seconds, 1), "samples_per_second": round(self.samples_per_second, 1),
+            "history": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in h.items()} for h in self.history],
+            "test": self.test_source or None, "test_metrics": {k: round(v, 4) for k, v in self.test_metrics.items()},
+            "saved_to": self.saved_path,
+        }
+
+
+@dataclass(frozen=True)
+class TrainingSnapshot:
+    """The state of a run, sent as the progress payload (each one replaces the previous one)."""
+
+    phase: str  # "loading", "tokenizing", "training", "evaluating", "finishing", "finished"
+    step: int = 0
+    total_steps: int = 0
+    epoch: float = 0.0
+    epochs: int = 0
+    losses: tuple = ()
+    evals: tuple = ()
+    metric_name: str = ""
+    elapsed_s: float = 0.0
+    eta_s: float | None = None
+    result: TrainResult | None = None
