@@ -38,6 +38,27 @@ EXAMPLE_B = "A kitten rests on a rug."
 EMBEDDING_TASKS = ("sentence-similarity", "zero-shot-classification")
 
 
+HEAD_TASKS = {
+    "ForSequenceClassification": "text-classification",
+    "ForTokenClassification": "token-classification",
+    "ForMaskedLM": "fill-mask",
+    "ForPreTraining": "fill-mask",
+    "LMHeadModel": "text-generation",
+    "ForCausalLM": "text-generation",
+}
+
+
+def primary_task(info, current: str) -> str:
+    """The task a model was built for (its head; zero-shot for NLI models), else the current or first one."""
+    if info.is_nli and "zero-shot-classification" in info.tasks:
+        return "zero-shot-classification"
+    for architecture in info.architectures:
+        for suffix, task in HEAD_TASKS.items():
+            if architecture.endswith(suffix) and task in info.tasks:
+                return task
+    return current if current in info.tasks else info.tasks[0]
+
+
 class _CtrlEnterFilter(QObject):
     """Ctrl+Enter inside the text boxes runs the task (instead of inserting a line break)."""
 
@@ -214,11 +235,11 @@ class RunPanel(QWidget):
         except ModelError as error:
             show_error(self, "Cannot use model", error)
             return
+        primary = primary_task(info, self.task())
         if self.task() not in info.tasks:
-            old = TASKS[self.task()]
-            self.set_task(info.tasks[0])
-            self.context.sig_status.emit(f"{info.display_name} cannot do {old.lower()}; switched to "
-                                         f"{TASKS[self.task()].lower()}.")
+            self.context.sig_status.emit(f"{info.display_name} cannot do {TASKS[self.task()].lower()}; switched to "
+                                         f"{TASKS[primary].lower()}.")
+        self.set_task(primary)
         if not self.picker.set_current_spec(spec):
             self.context.remember_model(spec)
             self.picker.set_current_spec(spec)
