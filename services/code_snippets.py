@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from services.model_info import inspect_model
 
-_EMBED_HELPER = '''import torch
-from transformers import AutoModel, AutoTokenizer
-
+_EMBED_IMPORTS = "import torch\nfrom transformers import AutoModel, AutoTokenizer\n\n"
+_EMBED_HELPER = '''
 tokenizer = AutoTokenizer.from_pretrained(model_dir)
 model = AutoModel.from_pretrained(model_dir).to({device!r}).eval()
 
@@ -71,7 +70,7 @@ def code_for(task: str, model: str, options: dict | None = None, texts: list[str
     if task == "zero-shot-classification":
         return _zero_shot_code(info, header, texts, options, device, limit)
     if task == "sentence-similarity":
-        body = header + _EMBED_HELPER.format(device=device, max_length=limit)
+        body = _EMBED_IMPORTS + header + _EMBED_HELPER.format(device=device, max_length=limit)
         if len(texts) == 2:
             body += (f"\nvectors = embed({texts!r})\n"
                      "result = {\"cosine\": float(vectors[0] @ vectors[1]), \"shape\": list(vectors[0].shape)}\n")
@@ -113,11 +112,11 @@ def _zero_shot_code(info, header: str, texts: list[str], options: dict, device: 
         scoring = "    scores = cosines.clamp(min=0.0, max=1.0)  # multi-label: each cosine on its own\n"
     else:
         scoring = f"    scores = torch.softmax(cosines * {SIMILARITY_SCALE}, dim=-1)  # single-label: softmax over labels\n"
-    return (header + _EMBED_HELPER.format(device=device, max_length=limit)
-            + f"\nlabels = {labels!r}\n"
+    return (_EMBED_IMPORTS + header + _EMBED_HELPER.format(device=device, max_length=limit)
+            + f"\ntexts = {texts!r}\nlabels = {labels!r}\n"
             f"label_vectors = embed([{template!r}.format(label) for label in labels])\n"
             "result = []\n"
-            f"for text, vector in zip({texts!r}, embed({texts!r})):\n"
+            "for text, vector in zip(texts, embed(texts)):\n"
             "    cosines = label_vectors @ vector\n"
             + scoring
             + "    order = scores.argsort(descending=True).tolist()\n"
