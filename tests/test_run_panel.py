@@ -16,6 +16,18 @@ from tests.test_cli_predict import BAD_KINDS, make_bad_model
 TIMEOUT = 90_000  # generous: CI machines are shared; nothing here asserts a duration
 
 
+@pytest.fixture(scope="module", autouse=True)
+def heavy_modules_imported():
+    """Import torch/transformers before any window exists, as the app's start-up job does.
+
+    (transformers' lazy module is not safe to import from two threads at once, and other panels
+    start io-lane jobs that import it while this panel's model-lane job may be importing it too.)
+    """
+    from services.warmup import import_heavy_modules
+
+    import_heavy_modules()
+
+
 @pytest.fixture
 def panel(main_window) -> RunPanel:
     return main_window.panels["RunDock"]
