@@ -71,7 +71,7 @@ def test_lists_builtin_and_saved_model_with_details(panel):
     assert "BertForSequenceClassification" in text and "negative" in text and "positive" in text
     assert "model.safetensors" in text and "My sentiment model" in text
     assert "<script>alert('x')</script>" in text  # shown as text, not run
-    assert "<script>" not in panel.details.browser.toHtml()
+    assert "<script>" not in panel.details.html()
     row = [panel.proxy.index(names.index("my-sentiment"), c).data() for c in range(10)]
     assert row[4].endswith(("K", "M")) and row[6] == "safetensors" and row[9] == "library" and row[3] == "negative, positive"
 

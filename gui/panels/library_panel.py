@@ -84,11 +84,11 @@ class LibraryPanel(QWidget):
         filters = QHBoxLayout()
         filters.addWidget(self.filter_edit, 1)
         filters.addWidget(self.task_combo)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter = QSplitter(Qt.Orientation.Vertical)  # the table gets the full width for its ten columns
         splitter.addWidget(self.table)
         splitter.addWidget(self.details)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
         self.splitter = splitter
         layout = QVBoxLayout(self)
         layout.addWidget(self.toolbar)
@@ -122,7 +122,7 @@ class LibraryPanel(QWidget):
         self.model.set_entries(entries)
         for column in range(self.model.columnCount() - 1):
             self.table.resizeColumnToContents(column)
-            self.table.setColumnWidth(column, min(self.table.columnWidth(column), 260))
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column) + 8, 240))
         if selected is not None:
             self.select_path(selected.path)
         self.details.show_entry(self.selected_entry())

@@ -35,7 +35,7 @@ def format_parameters(count: int | None) -> str:
 
 
 def format_date(timestamp: float) -> str:
-    return datetime.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M") if timestamp else ""
+    return datetime.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d") if timestamp else ""
 
 
 class LibraryTableModel(QAbstractTableModel):

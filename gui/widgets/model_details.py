@@ -7,7 +7,8 @@ import json
 import os
 from pathlib import Path
 
-from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSplitter, QTextBrowser, QVBoxLayout, QWidget
 
 from gui.widgets.library_model import SOURCE_LABELS, format_date, format_parameters
 from services.library_ops import format_size
@@ -101,26 +102,36 @@ def details_html(entry: ModelEntry) -> str:
 
 
 class ModelDetails(QWidget):
-    """Shows one entry: a summary on top, then the model card rendered from README.md."""
+    """Shows one entry: the summary (config, labels, files) beside the model card rendered from README.md."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.browser = QTextBrowser()
-        self.browser.setOpenExternalLinks(True)
         self.browser.setObjectName("libraryDetails")
+        self.card = QTextBrowser()
+        self.card.setObjectName("libraryModelCard")
+        self.card.setOpenExternalLinks(True)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.browser)
+        self.splitter.addWidget(self.card)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.browser)
+        layout.addWidget(self.splitter)
         self.entry: ModelEntry | None = None
         self.show_entry(None)
 
     def show_entry(self, entry: ModelEntry | None) -> None:
         self.entry = entry
         if entry is None:
-            self.browser.setHtml("<p><i>Select a model to see its details and model card.</i></p>")
+            self.browser.setHtml("<p><i>Select a model to see its details.</i></p>")
+            self.card.setHtml("<p><i>The model card (README.md) appears here.</i></p>")
             return
+        self.browser.setHtml(details_html(entry))
         card = model_card_html(entry.path) if Path(entry.path).is_dir() else ""
-        self.browser.setHtml(details_html(entry) + "<hr><h4>Model card</h4>" + card)
+        self.card.setHtml("<p style='color:#666'><b>Model card</b> (README.md)</p>" + card)
 
     def text(self) -> str:
-        return self.browser.toPlainText()
+        return self.browser.toPlainText() + "\n" + self.card.toPlainText()
+
+    def html(self) -> str:
+        return self.browser.toHtml() + self.card.toHtml()
