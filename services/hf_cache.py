@@ -83,4 +83,7 @@ def delete_cache_entry(entry: ModelEntry, cache_dir: str | os.PathLike | None = 
     strategy = scan_cache_dir(folder).delete_revisions(entry.revision)
     freed = int(strategy.expected_freed_size)
     strategy.execute()
+    if Path(entry.path).exists():
+        raise InputError(f"'{entry.name}' could not be deleted from the Hugging Face cache.",
+                         hint=f"Delete '{entry.path}' by hand, or run `hf cache delete`.")
     return freed

@@ -100,9 +100,12 @@ def hub_error(error: Exception, what: str) -> HubError:
     if isinstance(error, HfHubHTTPError):
         status = getattr(getattr(error, "response", None), "status_code", "?")
         return HubError(f"{what}: the Hub answered with HTTP {status}.")
-    import httpx2
+    try:
+        import httpx2 as http_client  # huggingface_hub 2.x
+    except ImportError:  # pragma: no cover - huggingface_hub 1.x uses httpx
+        import httpx as http_client
 
-    if isinstance(error, (httpx2.ConnectError, httpx2.TimeoutException, httpx2.NetworkError)):
+    if isinstance(error, (http_client.ConnectError, http_client.TimeoutException, http_client.NetworkError)):
         return HubOfflineError(f"{what}: the connection to the Hub failed ({type(error).__name__}).",
                                hint="Check your internet connection; downloads resume where they stopped.")
     return HubError(f"{what}: {type(error).__name__}: {error}")

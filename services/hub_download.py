@@ -17,6 +17,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -196,6 +197,8 @@ def child_download(repo_id: str, revision: str, root: Path, name: str) -> Path:
     if target.exists():
         raise InputError(f"A model named '{name}' already exists in the library.", hint="Choose another name.")
     os.replace(staging, target)
+    for stale in (root / DOWNLOADS_DIR).glob(f"{repo_id.replace('/', '--')}-*"):  # partials of older commits
+        shutil.rmtree(stale, ignore_errors=True)
     _emit("done", path=str(target), commit=commit)
     return target
 

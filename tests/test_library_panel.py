@@ -175,6 +175,19 @@ def test_extra_folders_with_a_symlink_loop(panel, qtbot, context, tmp_path, tiny
     assert not actions["Delete…"] and not actions["Rename…"]
 
 
+def test_folders_settings_dialog_saves_library_and_extra_folders(panel, context, tmp_path):
+    from gui.widgets.library_dialogs import LibrarySettingsDialog
+
+    dialog = LibrarySettingsDialog(context.settings, str(context.library_dir), panel)
+    dialog.folder_edit.setText(str(tmp_path / "elsewhere"))
+    dialog.add_extra(str(tmp_path / "a"))
+    dialog.add_extra(str(tmp_path / "a"))  # no duplicates
+    dialog.save()
+    assert context.settings.get(Key.LIBRARY_DIR) == str(tmp_path / "elsewhere")
+    assert context.settings.get_list(Key.EXTRA_MODEL_DIRS) == [str(tmp_path / "a")]
+    assert context.library_dir == tmp_path / "elsewhere"
+
+
 @pytest.fixture
 def hub(tiny_classifier, monkeypatch):
     import huggingface_hub.constants
