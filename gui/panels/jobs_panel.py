@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QTreeWidget, QTreeWidgetItem,
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
 from gui.context import AppContext
@@ -104,9 +104,13 @@ class JobsPanel(QWidget):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Job", "Progress", "Status", ""])
         self.tree.setRootIsDecorated(False)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Fixed)
         self.tree.setColumnWidth(0, 260)
         self.tree.setColumnWidth(1, 180)
-        self.tree.setColumnWidth(2, 320)
+        self.tree.setColumnWidth(3, 170)
         self.summary = QLabel("No jobs running.")
         self.cancel_all_button = QPushButton("Cancel all")
         self.cancel_all_button.clicked.connect(context.runner.cancel_all)
