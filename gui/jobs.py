@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Qt, Signal, Slot
 
 from services.cancel import CancelToken
 from services.errors import Cancelled
+from services.warmup import import_heavy_modules
 
 log = logging.getLogger("workbench.jobs")
 
@@ -41,8 +42,9 @@ class Job(QObject):
     _relay = Signal(str, object)  # worker thread -> GUI thread
 
     def __init__(self, title: str, fn: Callable[..., Any], *, lane: str = "model", key: str | None = None,
-                 show_errors: bool = True, can_pause: bool = False):
+                 show_errors: bool = True, can_pause: bool = False, needs_torch: bool = True):
         super().__init__()
+        self.needs_torch = needs_torch
         self.title = title
         self.fn = fn
         self.lane = lane
@@ -94,6 +96,9 @@ class Job(QObject):
             self._relay.emit("cancelled", None)
             return
         try:
+            if self.needs_torch:
+                import_heavy_modules()  # once per process, thread-safe; instant afterwards
+                self.token.check()
             value = self.fn(progress=progress, cancel=self.token)
         except Cancelled:
             self._relay.emit("cancelled", None)
@@ -179,15 +184,20 @@ class JobRunner(QObject):
 
     def submit(self, title: str, fn: Callable[..., Any], *, lane: str = "model", key: str | None = None,
                on_result: Callable[[Any], None] | None = None, on_error: Callable[[BaseException], None] | None = None,
-               show_errors: bool = True, can_pause: bool = False) -> Job:
-        """Run ``fn(progress=..., cancel=...)`` on ``lane``; returns the :class:`Job` to watch."""
+               show_errors: bool = True, can_pause: bool = False, needs_torch: bool = True) -> Job:
+        """Run ``fn(progress=..., cancel=...)`` on ``lane``; returns the :class:`Job` to watch.
+
+        ``needs_torch=False`` lets a job that never touches torch/transformers (a file scan, a
+        download in a child process) start before the start-up import has finished.
+        """
         if lane not in self._pools:
             raise ValueError(f"unknown lane {lane!r}")
         if key is not None:
             for old in self._jobs:
                 if old.key == key and old.is_active:
                     old.cancel()
-        job = Job(title, fn, lane=lane, key=key, show_errors=show_errors and on_error is None, can_pause=can_pause)
+        job = Job(title, fn, lane=lane, key=key, show_errors=show_errors and on_error is None, can_pause=can_pause,
+                  needs_torch=needs_torch)
         if on_result is not None:
             job.result.connect(on_result)
         if on_error is not None:

@@ -14,10 +14,12 @@ import gc
 import importlib.util
 import os
 import sys
+import threading
 
 from services.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
 
 TORCH_LIBRARIES = ("libc10.so", "libtorch_cpu.so", "libtorch.so", "libtorch_python.so")
+_IMPORT_LOCK = threading.Lock()  # importing transformers from two threads at once can fail
 MODULES = ("torch", "transformers", "transformers.modeling_utils", "transformers.models.bert.modeling_bert",
            "transformers.pipelines")
 
@@ -43,9 +45,27 @@ def _preload_torch_libraries() -> None:
 
 
 def import_heavy_modules(progress: Progress = no_progress, cancel: CancelToken = NEVER_CANCELLED) -> None:
-    """Import torch, transformers and the modules the first model load needs."""
-    if all(name in sys.modules for name in MODULES):
+    """Import torch, transformers and the modules the first model load needs (once, thread-safe).
+
+    transformers' lazy module is not safe to import from two threads at the same time (one of
+    them may see a half-initialised module), so every worker job calls this first: the first
+    one imports, the others wait for it.
+    """
+    if _all_imported():
         return
+    with _IMPORT_LOCK:
+        if not _all_imported():
+            _import(progress, cancel)
+
+
+_done = threading.Event()
+
+
+def _all_imported() -> bool:
+    return _done.is_set()
+
+
+def _import(progress: Progress, cancel: CancelToken) -> None:
     total = len(MODULES) + 1
     progress(0, total, "Loading PyTorch libraries")
     _preload_torch_libraries()
@@ -56,6 +76,7 @@ def import_heavy_modules(progress: Progress = no_progress, cancel: CancelToken =
             cancel.check()
             progress(index, total, f"Importing {name}")
             importlib.import_module(name)
+        _done.set()
     finally:
         gc.freeze()  # keep the imported modules out of future collections
         if was_enabled:

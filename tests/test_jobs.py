@@ -130,3 +130,20 @@ def test_pause_and_resume(qtbot, runner):
     with qtbot.waitSignal(job.result, timeout=5000) as blocker:
         job.resume()
     assert blocker.args == [200]
+
+
+def test_jobs_wait_for_the_one_heavy_import(qtbot, runner):
+    """Two lanes starting at once both see a complete transformers module."""
+    seen = []
+
+    def needs_transformers(progress, cancel):
+        import transformers
+
+        return transformers.AutoModel.__name__, transformers.CONFIG_MAPPING["bert"].__name__
+
+    jobs = [runner.submit("model lane", needs_transformers, lane="model"),
+            runner.submit("io lane", needs_transformers, lane="io")]
+    for job in jobs:
+        job.result.connect(seen.append)
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=120_000)
+    assert seen == [("AutoModel", "BertConfig")] * 2
