@@ -14,6 +14,15 @@ import pytest  # noqa: E402
 from tests import tiny_models  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def heavy_modules_imported():
+    """Import torch/transformers once up front, as the app's start-up job does, so that short
+    signal timeouts in tests measure the work under test rather than the first import."""
+    from services.warmup import import_heavy_modules
+
+    import_heavy_modules()
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path, monkeypatch):
     """Every test gets its own app-data folder (settings, library), never the user's."""
