@@ -7,6 +7,7 @@ Each entry is ``(module, class name)``; the class has ``TITLE``, ``OBJECT_NAME``
 PANELS = [
     ("gui.panels.run_panel", "RunPanel"),
     ("gui.panels.library_panel", "LibraryPanel"),
+    ("gui.panels.train_panel", "TrainPanel"),
     ("gui.panels.jobs_panel", "JobsPanel"),
     ("gui.panels.log_panel", "LogPanel"),
 ]

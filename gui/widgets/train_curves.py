@@ -1,0 +1,104 @@
+"""Live training curves: the training loss per step and the validation metrics per epoch, with progress and ETA."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+
+METRIC_STYLES = {  # metric key: (legend name, colour)
+    "accuracy": ("accuracy", "#1f77b4"),
+    "macro_f1": ("macro-F1", "#d62728"),
+    "entity_f1": ("entity F1", "#d62728"),
+    "token_accuracy": ("token accuracy", "#1f77b4"),
+}
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "…"
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class TrainCurves(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=True, background="w", foreground="k")
+        self.loss_plot = pg.PlotWidget(title="Training loss")
+        self.loss_plot.setLabel("bottom", "step")
+        self.loss_plot.showGrid(x=True, y=True, alpha=0.3)
+        self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen("#2ca02c", width=2))
+        self.metric_plot = pg.PlotWidget(title="Validation (per epoch)")
+        self.metric_plot.setLabel("bottom", "epoch")
+        self.metric_plot.showGrid(x=True, y=True, alpha=0.3)
+        self.metric_plot.setYRange(0, 1)
+        self.metric_plot.addLegend(offset=(-10, -10))
+        self.metric_curves: dict[str, pg.PlotDataItem] = {}
+        for plot in (self.loss_plot, self.metric_plot):
+            plot.setMinimumHeight(150)
+            plot.setMenuEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        self.status = QLabel("Not started")
+        self.eta = QLabel("")
+        plots = QHBoxLayout()
+        plots.addWidget(self.loss_plot)
+        plots.addWidget(self.metric_plot)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.progress, 1)
+        status_row.addWidget(self.eta)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(plots, 1)
+        layout.addLayout(status_row)
+        layout.addWidget(self.status)
+        self.last_snapshot = None
+
+    def clear(self) -> None:
+        self.loss_curve.setData([], [])
+        for curve in self.metric_curves.values():
+            self.metric_plot.removeItem(curve)
+        self.metric_curves.clear()
+        self.metric_plot.addLegend().clear()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.eta.setText("")
+        self.status.setText("Starting…")
+        self.last_snapshot = None
+
+    def _metric_curve(self, key: str) -> pg.PlotDataItem:
+        if key not in self.metric_curves:
+            name, colour = METRIC_STYLES[key]
+            self.metric_curves[key] = self.metric_plot.plot([], [], name=name, pen=pg.mkPen(colour, width=2),
+                                                            symbol="o", symbolSize=7, symbolBrush=colour)
+        return self.metric_curves[key]
+
+    def show_snapshot(self, snapshot, message: str = "") -> None:
+        """Draw a :class:`~services.training.config.TrainingSnapshot` (each replaces the previous)."""
+        self.last_snapshot = snapshot
+        if snapshot.losses:
+            steps, losses = zip(*snapshot.losses)
+            self.loss_curve.setData(list(steps), list(losses))
+        if snapshot.evals:
+            keys = ["accuracy", "macro_f1"] if snapshot.metric_name == "macro_f1" else ["token_accuracy", "entity_f1"]
+            epochs = [e["epoch"] for e in snapshot.evals]
+            for key in keys:
+                self._metric_curve(key).setData(epochs, [e.get(key, 0.0) for e in snapshot.evals])
+            self.metric_plot.setXRange(0.8, max(max(epochs), snapshot.epochs or 1) + 0.2)
+        if snapshot.total_steps:
+            self.progress.setRange(0, snapshot.total_steps)
+            self.progress.setValue(min(snapshot.step, snapshot.total_steps))
+        self.eta.setText(f"elapsed {format_seconds(snapshot.elapsed_s)} · ETA {format_seconds(snapshot.eta_s)}"
+                         if snapshot.phase in ("training", "evaluating") else f"elapsed {format_seconds(snapshot.elapsed_s)}")
+        if message:
+            self.status.setText(message)
+
+    def loss_points(self) -> int:
+        x, _y = self.loss_curve.getData()
+        return 0 if x is None else len(x)
+
+    def metric_points(self) -> int:
+        counts = [len(c.getData()[0]) for c in self.metric_curves.values() if c.getData()[0] is not None]
+        return max(counts, default=0)
