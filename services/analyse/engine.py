@@ -40,7 +40,7 @@ class EngineOptions:
     labels: list[str] = field(default_factory=list)  # zero-shot candidate labels
     template: str = ""  # zero-shot hypothesis template ("" = the pipelines' default)
     multi_label: bool = False
-    threads: int = 0  # torch CPU threads (0: the cores this process may use)
+    threads: int = 0  # torch CPU threads (0: the idle cores this process may use, see cpu_threads)
 
     def result_settings(self) -> dict:
         """The settings that change results (part of the run key); batch sizes and threads do not."""
@@ -63,6 +63,21 @@ def usable_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:
         return max(1, os.cpu_count() or 1)
+
+
+def cpu_threads() -> int:
+    """Torch CPU threads: the usable cores not already busy (1-minute load average), at least one.
+
+    Intra-op threads that compete with other busy processes for the same cores spin and stall each
+    other (on a 2-core machine under load, 2 threads ran ~30x slower than 1), so a loaded machine
+    gets fewer threads.
+    """
+    cores = usable_cores()
+    try:
+        load = os.getloadavg()[0]
+    except (OSError, AttributeError):
+        return cores
+    return max(1, min(cores, int(cores - load + 0.5)))
 
 
 def windows(records: Iterable[Record], size: int, max_chars: int) -> Iterator[list[Record]]:
@@ -93,9 +108,11 @@ class Engine:
         self.own = self.task in OWN_TASKS and getattr(self.tokenizer, "is_fast", False)
         on_gpu = not str(self.device).startswith("cpu")
         self.batch_size = self.options.batch_size or (256 if on_gpu else 64)
-        self.max_tokens = self.options.max_tokens or (65536 if on_gpu else 8192)
+        self.max_tokens = self.options.max_tokens or (65536 if on_gpu else 4096)
+        self.threads = 0
         if not on_gpu:
-            torch.set_num_threads(self.options.threads or usable_cores())
+            self.threads = self.options.threads or cpu_threads()
+            torch.set_num_threads(self.threads)
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         self.left_pad = getattr(self.tokenizer, "padding_side", "right") == "left"
         self.wants_type_ids = "token_type_ids" in getattr(self.tokenizer, "model_input_names", ())

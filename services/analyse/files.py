@@ -111,8 +111,13 @@ def _detect_bom(head: bytes) -> str | None:
     return None
 
 
-def scan_file(path: str, cancel: CancelToken = NEVER_CANCELLED) -> tuple[InputFile | None, FileWarning | None]:
-    """Scan one file; return ``(InputFile, None)`` or ``(None, warning saying why it is skipped)``."""
+def scan_file(path: str, cancel: CancelToken = NEVER_CANCELLED,
+              max_bytes: int | None = None) -> tuple[InputFile | None, FileWarning | None]:
+    """Scan one file; return ``(InputFile, None)`` or ``(None, warning saying why it is skipped)``.
+
+    ``max_bytes`` stops early (for a quick preview): then ``sha256`` is empty and ``size`` is the
+    file's size from ``stat``.
+    """
     try:
         info = os.stat(path)  # follows links: a dangling link raises here
     except FileNotFoundError:
@@ -153,7 +158,10 @@ def scan_file(path: str, cancel: CancelToken = NEVER_CANCELLED) -> tuple[InputFi
                         utf8.decode(block, final=False)
                     except UnicodeDecodeError:
                         utf8_ok = False
-            if encoding is None and utf8_ok:
+                if max_bytes is not None and size >= max_bytes:
+                    break
+            partial = max_bytes is not None and size < info.st_size
+            if encoding is None and utf8_ok and not partial:
                 try:
                     utf8.decode(b"", final=True)
                 except UnicodeDecodeError:
@@ -170,6 +178,8 @@ def scan_file(path: str, cancel: CancelToken = NEVER_CANCELLED) -> tuple[InputFi
     if encoding == "utf-16":
         lines = max(1, newlines)  # approximate: newline bytes of UTF-16 text
     kind = kind_for(path) or "text"
+    if partial:
+        return InputFile(path, kind, info.st_size, "", encoding, lines, warnings), None
     return InputFile(path, kind, size, digest.hexdigest(), encoding, lines, warnings), None
 
 

@@ -1,0 +1,147 @@
+"""Throughput of the Analyse engine against ``transformers.pipeline`` on the same texts and model.
+
+In one process: builds a 2-label text classifier on the built-in encoder (all-MiniLM-L6-v2 with a
+random head, saved to a temporary folder), writes a file of English sentences of mixed length
+generated from this script's own word lists, reads it back with the Analyse reader, then times
+
+  (a) ``pipeline`` called once per text,
+  (b) ``pipeline(texts, batch_size=32)``,
+  (c) our engine (length buckets, dynamic padding, inference_mode),
+
+checks that all three give the same labels (and scores to 1e-4), and prints texts/s for each.
+Last line: ``vs_pipeline_loop=X vs_pipeline_batched=Y`` (our texts/s divided by theirs).
+
+    python benchmarks/batch_throughput.py [--texts 3000] [--seed 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+SUBJECTS = ["the film", "our hotel room", "the new phone", "this restaurant", "the delivery driver", "my manager",
+            "the support team", "the sequel", "the train to Berlin", "the museum guide", "her second novel",
+            "the battery", "the update", "the soup", "the concert", "the landlord", "the checkout page"]
+VERBS = ["was", "felt", "seemed", "turned out to be", "has always been", "became", "looked"]
+ADJECTIVES = ["wonderful", "slow", "noisy", "brilliant", "broken", "cheap", "friendly", "confusing", "clean",
+              "overpriced", "charming", "useless", "quick", "delightful", "cold", "crowded", "reliable", "tedious"]
+CLAUSES = ["because nobody answered the phone for an hour", "although the staff tried their best",
+           "and I would happily go back next summer", "so we asked for a refund the next morning",
+           "which surprised everyone in the group", "even though the reviews had promised otherwise",
+           "while the rain kept falling outside the window", "after we had waited for almost forty minutes",
+           "and the price was fair for what you get", "but the screen scratches far too easily",
+           "until the last ten minutes ruined it", "since the app crashes every time I open the settings"]
+OPENERS = ["Honestly,", "To be fair,", "In short,", "Overall,", "Sadly,", "Luckily,", "As expected,", ""]
+
+
+def sentence(rng: random.Random) -> str:
+    """One sentence; the number of clauses is skewed so most are short and a few are long."""
+    parts = [rng.choice(OPENERS), rng.choice(SUBJECTS), rng.choice(VERBS), rng.choice(ADJECTIVES)]
+    for _ in range(min(12, int(rng.expovariate(0.6)))):
+        parts.append(rng.choice(CLAUSES))
+        if rng.random() < 0.3:
+            parts += ["and", rng.choice(SUBJECTS), rng.choice(VERBS), rng.choice(ADJECTIVES)]
+    text = " ".join(p for p in parts if p)
+    return text[0].upper() + text[1:] + rng.choice([".", "!", "."])
+
+
+def write_sentences(path: Path, count: int, seed: int) -> None:
+    rng = random.Random(seed)
+    with open(path, "w", encoding="utf-8") as handle:
+        for _ in range(count):
+            handle.write(sentence(rng) + "\n")
+
+
+def build_classifier(folder: Path) -> Path:
+    from transformers import AutoTokenizer, BertForSequenceClassification
+
+    from services.model_info import builtin_model_path
+
+    import torch
+
+    torch.manual_seed(0)
+    source = builtin_model_path()
+    model = BertForSequenceClassification.from_pretrained(str(source), num_labels=2,
+                                                          id2label={0: "negative", 1: "positive"},
+                                                          label2id={"negative": 0, "positive": 1})
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(str(source)).save_pretrained(folder)
+    return folder
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--texts", type=int, default=3000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    import logging
+
+    import torch
+    import transformers
+
+    from services.analyse.engine import Engine, EngineOptions, usable_cores
+    from services.analyse.files import scan_file
+    from services.analyse.readers import ReadOptions, iter_file_records
+    from services.models import load_model
+
+    transformers.logging.set_verbosity_error()
+    logging.getLogger("transformers").setLevel(logging.ERROR)
+    threads = usable_cores()
+    torch.set_num_threads(threads)
+    with tempfile.TemporaryDirectory(prefix="wb-bench-") as tmp:
+        tmp = Path(tmp)
+        model_dir = build_classifier(tmp / "classifier")
+        data = tmp / "sentences.txt"
+        write_sentences(data, args.texts, args.seed)
+        info, _problem = scan_file(str(data))
+        texts = [record.text for record in iter_file_records(info, ReadOptions(), [])]
+        loaded = load_model(str(model_dir), "text-classification")
+        lengths = [len(ids) for ids in loaded.tokenizer(texts)["input_ids"]]
+        print(f"texts: {len(texts)}  tokens per text: min {min(lengths)}, mean {sum(lengths) / len(lengths):.1f}, "
+              f"max {max(lengths)}  torch threads: {torch.get_num_threads()}  torch {torch.__version__}, "
+              f"transformers {transformers.__version__}")
+        pipe = transformers.pipeline("text-classification", model=loaded.model, tokenizer=loaded.tokenizer,
+                                     device="cpu")
+        engine = Engine(loaded, EngineOptions())
+        pipe(texts[:8])  # warm-up
+        engine.predict_texts(texts[:8])
+
+        start = time.perf_counter()
+        loop = [pipe(text)[0] for text in texts]
+        t_loop = time.perf_counter() - start
+        print(f"(a) pipeline, one call per text:     {len(texts) / t_loop:8.1f} texts/s  ({t_loop:.1f} s)")
+
+        start = time.perf_counter()
+        batched = pipe(texts, batch_size=32)
+        t_batched = time.perf_counter() - start
+        print(f"(b) pipeline, batch_size=32:          {len(texts) / t_batched:8.1f} texts/s  ({t_batched:.1f} s)")
+
+        start = time.perf_counter()
+        ours = engine.predict_texts(texts)
+        t_ours = time.perf_counter() - start
+        print(f"(c) Analyse engine (batch<= {engine.batch_size}, <= {engine.max_tokens} tokens): "
+              f"{len(texts) / t_ours:8.1f} texts/s  ({t_ours:.1f} s)")
+
+        worst = 0.0
+        for a, b, c in zip(loop, batched, ours):
+            if not (a["label"] == b["label"] == c["label"]):
+                print(f"MISMATCH labels: {a} {b} {c}")
+                return 1
+            worst = max(worst, abs(a["score"] - c["score"]), abs(b["score"] - c["score"]))
+        if worst > 1e-4:
+            print(f"MISMATCH scores: largest difference {worst:.2e}")
+            return 1
+        print(f"same labels for all {len(texts)} texts; largest score difference {worst:.1e}")
+        print(f"vs_pipeline_loop={t_loop / t_ours:.2f} vs_pipeline_batched={t_batched / t_ours:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

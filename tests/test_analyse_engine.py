@@ -1,0 +1,158 @@
+"""The batch engine: same results as the pipelines service, truncation flagged, chunking, cancel, pause."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from services.analyse.engine import Engine, EngineOptions
+from services.analyse.readers import Record
+from services.cancel import CancelToken
+from services.errors import Cancelled, InputError
+from services.models import load_model
+from services.pipelines import predict
+from tests.tiny_models import CORPUS
+
+TEXTS = list(dict.fromkeys(CORPUS)) + ["short", "Maria Lopez flew from Paris to Rome with Acme. " * 12]
+LONG = "Maria Lopez joined Acme Corporation in Berlin last spring. " * 40  # far beyond 128 tokens
+
+
+@pytest.fixture(scope="module")
+def classifier(tiny_classifier):
+    return load_model(str(tiny_classifier), "text-classification")
+
+
+def test_classification_matches_the_pipelines_service(classifier):
+    ours = Engine(classifier, EngineOptions(batch_size=4, max_tokens=256)).predict_texts(TEXTS + [LONG])
+    theirs = predict(classifier, TEXTS + [LONG])
+    for a, b in zip(ours, theirs):
+        assert a["label"] == b["label"]
+        assert a["score"] == pytest.approx(b["score"], abs=1e-5)
+        assert a["truncated"] == b["truncated"]
+    assert ours[-1]["truncated"] is True and not any(r["truncated"] for r in ours[:-2])
+
+
+def test_batching_does_not_change_results(classifier):
+    small = Engine(classifier, EngineOptions(batch_size=1)).predict_texts(TEXTS)
+    big = Engine(classifier, EngineOptions(batch_size=64, max_tokens=100_000)).predict_texts(TEXTS)
+    for a, b in zip(small, big):
+        assert a["label"] == b["label"] and a["score"] == pytest.approx(b["score"], abs=1e-5)
+
+
+def test_chunking_aggregates_classification_over_chunks(classifier):
+    engine = Engine(classifier, EngineOptions(chunking=True, stride=16))
+    result = engine.predict_texts([LONG])[0]
+    assert result["chunks"] > 1 and result["truncated"] is False
+    assert sum(result["scores"].values()) == pytest.approx(1.0, abs=1e-5)
+    # the average of the chunks' own probabilities (weighted by tokens), computed independently
+    encoded = classifier.tokenizer(LONG, truncation=True, max_length=classifier.max_length, stride=16,
+                                   return_overflowing_tokens=True)
+    import torch
+
+    probs, weights = [], []
+    with torch.inference_mode():
+        for ids in encoded["input_ids"]:
+            logits = classifier.model(input_ids=torch.tensor([ids])).logits[0]
+            probs.append(torch.softmax(logits, -1).numpy())
+            weights.append(len(ids))
+    expected = np.average(np.stack(probs), axis=0, weights=weights)
+    assert result["chunks"] == len(weights)
+    assert list(result["scores"].values()) == pytest.approx(expected.tolist(), abs=1e-5)
+
+
+def test_stride_must_fit_in_a_chunk(classifier):
+    with pytest.raises(InputError, match="stride"):
+        Engine(classifier, EngineOptions(chunking=True, stride=500))
+
+
+def test_entities_match_the_service_and_chunks_map_back(tiny_ner):
+    loaded = load_model(str(tiny_ner), "token-classification")
+    ours = Engine(loaded).predict_texts(TEXTS)
+    theirs = predict(loaded, TEXTS)
+    for a, b in zip(ours, theirs):
+        assert [(e["entity_group"], e["start"], e["end"]) for e in a["entities"]] == \
+               [(e["entity_group"], e["start"], e["end"]) for e in b["entities"]]
+    chunked = Engine(loaded, EngineOptions(chunking=True, stride=24)).predict_texts([LONG])[0]
+    assert chunked["chunks"] > 1 and not chunked["truncated"]
+    assert chunked["entities"] and max(e["end"] for e in chunked["entities"]) > 1000  # beyond the first chunk
+    for entity in chunked["entities"]:
+        assert LONG[entity["start"]:entity["end"]] == entity["word"]
+    starts = [e["start"] for e in chunked["entities"]]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)  # overlaps merged, no duplicates
+    flagged = Engine(loaded).predict_texts([LONG])[0]
+    assert flagged["truncated"] is True and max(e["end"] for e in flagged["entities"]) < 700
+
+
+def test_zero_shot_nli_and_embeddings_match_the_service(tiny_nli, tiny_encoder):
+    labels = ["travel", "business news", "food"]
+    for folder in (tiny_nli, tiny_encoder):
+        loaded = load_model(str(folder), "zero-shot-classification")
+        ours = Engine(loaded, EngineOptions(labels=labels)).predict_texts(TEXTS[:6])
+        theirs = predict(loaded, TEXTS[:6], {"candidate_labels": labels})
+        for a, b in zip(ours, theirs):
+            assert a["method"] == b["method"] and a["labels"] == b["labels"]
+            assert a["scores"] == pytest.approx(b["scores"], abs=1e-5)
+    with pytest.raises(InputError, match="candidate label"):
+        Engine(load_model(str(tiny_nli), "zero-shot-classification"), EngineOptions(labels=[]))
+
+
+def test_embeddings_match_the_service(tiny_encoder):
+    loaded = load_model(str(tiny_encoder), "sentence-similarity")
+    ours = Engine(loaded).predict_texts(TEXTS[:5])
+    theirs = predict(loaded, TEXTS[:5])
+    for a, b in zip(ours, theirs):
+        assert a["shape"] == b["shape"]
+        assert np.allclose(a["embedding"], b["embedding"], atol=1e-5)
+
+
+def test_fill_mask_goes_through_the_pipelines_service(tiny_mlm):
+    loaded = load_model(str(tiny_mlm), "fill-mask")
+    results = Engine(loaded).predict_texts(["The [MASK] was great.", "I [MASK] it."])
+    assert results == predict(loaded, ["The [MASK] was great.", "I [MASK] it."])
+
+
+def test_empty_records_get_a_row_without_running_the_model(classifier):
+    records = [Record("a#0", "a", 0, 1, ""), Record("a#1", "a", 1, 2, "fine text")]
+    seen = []
+    Engine(classifier).run(records, seen.extend)
+    assert [r.id for r, _res in seen] == ["a#0", "a#1"]
+    assert "label" not in seen[0][1] and seen[1][1]["label"]
+
+
+def test_cancel_stops_between_batches(classifier):
+    token = CancelToken()
+    records = [Record(f"x#{i}", "x", i, i + 1, f"text number {i}") for i in range(200)]
+    emitted = []
+
+    def emit(pairs):
+        emitted.extend(pairs)
+        token.cancel()
+
+    with pytest.raises(Cancelled):
+        Engine(classifier, EngineOptions(batch_size=8)).run(records, emit, token)
+    assert 0 < len(emitted) < 200
+
+
+def test_pause_blocks_until_resumed(classifier):
+    token = CancelToken()
+    records = [Record(f"x#{i}", "x", i, i + 1, f"text {i}") for i in range(64)]
+    emitted = []
+    first_batch = threading.Event()
+
+    def emit(pairs):
+        emitted.extend(pairs)
+        if not first_batch.is_set():
+            token.pause()
+            first_batch.set()
+
+    worker = threading.Thread(target=Engine(classifier, EngineOptions(batch_size=8)).run,
+                              args=(records, emit, token))
+    worker.start()
+    assert first_batch.wait(30)
+    worker.join(0.3)  # paused: still waiting in cancel.check()
+    assert worker.is_alive() and len(emitted) == 8
+    token.resume()
+    worker.join(30)
+    assert not worker.is_alive() and len(emitted) == 64
