@@ -350,6 +350,9 @@ class AnalysePanel(QWidget):
 
     def _on_done(self, result) -> None:
         self.last_result = result
+        if self._results_path != str(result.results_path):
+            self._results_path = str(result.results_path)
+            self.model.fetch = _fetch_line(self._results_path)
         self.tail()
         self.warnings.clear()
         for warning in result.warnings:
@@ -438,8 +441,10 @@ class AnalysePanel(QWidget):
             write_json_atomic(manifest_path_for(Path(target)), manifest)
             return target
 
-        return self.context.runner.submit(f"Export {Path(path).name}", work, lane="io", key="analyse-export",
-                                          on_result=lambda target: self.status.setText(f"Exported to {target}"))
+        job = self.context.runner.submit(f"Export {Path(path).name}", work, lane="io", key="analyse-export",
+                                         on_result=lambda target: self.status.setText(f"Exported to {target}"))
+        job.error.connect(lambda error: self.status.setText(f"Export failed: {error}"))
+        return job
 
     def shutdown(self) -> None:
         if self.job is not None:

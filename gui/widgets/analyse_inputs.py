@@ -137,16 +137,23 @@ class InputsWidget(QWidget):
             self.files.add_paths([folder])
 
     def first_structured_file(self) -> str | None:
+        """The file whose preview fills the pickers: the first CSV/TSV, else the first JSON(L) file."""
+        found: dict[bool, str] = {}
         for path in self.files.paths():
-            if os.path.isfile(path) and kind_for(path) in ("csv", "tsv", "jsonl", "json"):
-                return path
+            candidates = [path] if os.path.isfile(path) else []
             if os.path.isdir(path):
                 for root, dirs, names in os.walk(path):
                     dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                    for name in sorted(names):
-                        if kind_for(name) in ("csv", "tsv", "jsonl", "json"):
-                            return os.path.join(root, name)
-        return None
+                    candidates += [os.path.join(root, name) for name in sorted(names)]
+                    if len(candidates) > 5000:
+                        break
+            for candidate in candidates:
+                kind = kind_for(candidate)
+                if kind in ("csv", "tsv", "jsonl", "json"):
+                    found.setdefault(kind in ("csv", "tsv"), candidate)
+                    if True in found:
+                        return found[True]
+        return found.get(False)
 
     def _files_changed(self) -> None:
         path = self.first_structured_file()

@@ -248,7 +248,8 @@ class ResultsModel(QAbstractTableModel):
             return self._cache[source]
         if self.fetch is None:
             return None
-        value = self.fetch(int(self._cols["offset"].values[source]) if self._cols["offset"].size else source)
+        offset = int(self._cols["offset"].values[source])
+        value = self.fetch(offset if offset >= 0 else source)  # no offset: the fetcher gets the row number
         self._cache[source] = value
         while len(self._cache) > 2000:
             self._cache.popitem(last=False)

@@ -50,7 +50,13 @@ class DoneSet:
 
 
 def _cannot_write(path: Path, error: OSError) -> InputError:
-    return InputError(f"Cannot write to '{path.parent}': {error.strerror or error}.",
+    reason = error.strerror or str(error)
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if ancestor.exists() and not ancestor.is_dir():
+        reason = f"'{ancestor}' is a file, not a folder"
+    return InputError(f"Cannot write to '{path.parent}': {reason}.",
                       hint="Choose a folder you can write to (and check that the disk is not full).")
 
 

@@ -167,7 +167,8 @@ def analyse(request: AnalyseRequest, results_path: str | Path | None = None, *, 
         rate = _Rate()
         counts = {"truncated": 0, "chunked": 0, "empty": 0, "too_long": 0}
         new_rows = 0
-        progress(store.rows, total, "Analysing")
+        progress(store.rows, total, "Analysing", {"rows": store.rows, "results": str(results_path),
+                                                  "warnings": len(warnings), "rate": 0.0})
 
         def emit(pairs) -> None:
             nonlocal new_rows, total
@@ -202,7 +203,8 @@ def analyse(request: AnalyseRequest, results_path: str | Path | None = None, *, 
     finally:
         store.close()
     rows = store.rows
-    progress(rows, rows if complete else max(total, rows + 1), f"{rows:,} records analysed")
+    progress(rows, rows if complete else max(total, rows + 1), f"{rows:,} records analysed",
+             {"rows": rows, "results": str(results_path), "warnings": len(warnings), "rate": 0.0})
     manifest = {
         "format": "workbench-analyse-manifest/1", "run_key": run_key, "task": request.task,
         "inputs": [f.to_dict() for f in files],
