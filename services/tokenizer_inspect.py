@@ -376,7 +376,7 @@ def explain_round_trip(original: str, decoded: str, unknown_spans: list[tuple[in
     for kind, transform, explanation in _TRANSFORMS:
         changed = [(text if is_unk else transform(text), is_unk) for text, is_unk in pieces]
         before, after = _squash(joined(pieces)), _squash(joined(changed))
-        if after != before and SequenceMatcher(None, after, target).ratio() > SequenceMatcher(None, before, target).ratio():
+        if after != before and _closeness(after, target) > _closeness(before, target):
             example = _first_difference(joined(pieces), joined(changed))
             losses.append(Loss(kind, f"{explanation}{example}."))
             pieces = changed
@@ -391,14 +391,25 @@ def explain_round_trip(original: str, decoded: str, unknown_spans: list[tuple[in
     return losses
 
 
+_WINDOW = 300  # similarity is measured on a window from the first difference: long texts stay fast
+
+
+def _closeness(candidate: str, target: str) -> float:
+    start = max(0, len(os.path.commonprefix([candidate, target])) - 20)
+    return SequenceMatcher(None, candidate[start:start + _WINDOW], target[start:start + _WINDOW],
+                           autojunk=False).ratio()
+
+
 def _first_difference(a: str, b: str, plain: bool = False) -> str:
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag != "equal":
-            left, right = a[max(0, i1 - 3):i2 + 3], b[max(0, j1 - 3):j2 + 3]
-            text = f"{left!r} → {right!r}"
-            return text if plain else f" ({text})"
-    return ""
+    if a == b:
+        return ""
+    start = len(os.path.commonprefix([a, b]))
+    tail = len(os.path.commonprefix([a[start:][::-1], b[start:][::-1]])) if len(a) + len(b) < 20_000 else 0
+    a_end, b_end = max(start, len(a) - tail), max(start, len(b) - tail)
+    left = a[max(0, start - 3):min(a_end + 3, start + 20)]
+    right = b[max(0, start - 3):min(b_end + 3, start + 20)]
+    text = f"{left!r} → {right!r}"
+    return text if plain else f" ({text})"
 
 
 # -- normalisation --------------------------------------------------------------------------------
