@@ -26,7 +26,7 @@ from gui.widgets.analyse_eval import CompareView, EvaluationView
 from gui.widgets.analyse_inputs import InputsWidget
 from gui.widgets.analyse_results import ResultsView
 from gui.widgets.model_picker import ModelPicker
-from gui.widgets.results_model import ResultsModel
+from gui.widgets.results_model import COLUMNS, ResultsModel
 from services.errors import InputError
 from services.model_info import TASKS
 
@@ -367,6 +367,8 @@ class AnalysePanel(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setValue(1000)
         self._set_running(False)
+        if self.model.sort_column is None:  # rows arrive in length-sorted batches; show them in input order
+            self.results.table.sortByColumn(COLUMNS.index("File"), Qt.SortOrder.AscendingOrder)
         if self.last_request is not None and self.last_request.read.gold:
             self.run_evaluation()
 

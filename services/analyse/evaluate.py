@@ -107,8 +107,9 @@ def evaluate_file(results_path, id2label: dict | None = None) -> Evaluation | No
         predicted.append(label)
     if not gold:
         return None
-    known = [str(v) for v in (id2label or {}).values()]
-    labels = known + sorted((set(gold) | set(predicted)) - set(known)) if known else None
+    present = set(gold) | set(predicted)  # classes in gold or predictions (as sklearn's macro average)
+    known = [str(v) for v in (id2label or {}).values() if str(v) in present]
+    labels = known + sorted(present - set(known))
     result = evaluate(gold, predicted, labels)
     result.without_gold = without
     return result

@@ -132,6 +132,13 @@ def format_eta(seconds: float) -> str:
     return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
 
 
+def result_labels(engine: Engine) -> dict[int, str]:
+    """The labels results can carry: the zero-shot candidates, else the model's id2label."""
+    if engine.task == "zero-shot-classification":
+        return dict(enumerate(engine.labels))
+    return dict(engine.id2label) if engine.task == "text-classification" else {}
+
+
 def analyse(request: AnalyseRequest, results_path: str | Path | None = None, *, resume: bool = True,
             manifest_path: str | Path | None = None, seconds: float | None = None, host=None,
             progress: Progress = no_progress, cancel: CancelToken = NEVER_CANCELLED) -> RunResult:
@@ -222,5 +229,4 @@ def analyse(request: AnalyseRequest, results_path: str | Path | None = None, *, 
     }
     write_json_atomic(manifest_path, manifest)
     return RunResult(results_path, manifest_path, run_key, request.task, str(info.path), files, warnings, rows,
-                     new_rows, store.resumed, complete, dict(engine.id2label),
-                     list(getattr(engine, "labels", []) or engine.id2label.values()))
+                     new_rows, store.resumed, complete, result_labels(engine), list(result_labels(engine).values()))
