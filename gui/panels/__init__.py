@@ -8,6 +8,7 @@ PANELS = [
     ("gui.panels.run_panel", "RunPanel"),
     ("gui.panels.library_panel", "LibraryPanel"),
     ("gui.panels.train_panel", "TrainPanel"),
+    ("gui.panels.analyse_panel", "AnalysePanel"),
     ("gui.panels.jobs_panel", "JobsPanel"),
     ("gui.panels.log_panel", "LogPanel"),
 ]
