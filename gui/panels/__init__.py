@@ -6,6 +6,8 @@ Each entry is ``(module, class name)``; the class has ``TITLE``, ``OBJECT_NAME``
 
 PANELS = [
     ("gui.panels.run_panel", "RunPanel"),
+    ("gui.panels.tokenizer_panel", "TokenizerPanel"),
+    ("gui.panels.internals_panel", "InternalsPanel"),
     ("gui.panels.library_panel", "LibraryPanel"),
     ("gui.panels.train_panel", "TrainPanel"),
     ("gui.panels.analyse_panel", "AnalysePanel"),
