@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMetaObject, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 import gui.dialogs
 from gui.context import AppContext
 from gui.panels.train_panel import TrainPanel
-from services.training.config import TrainingSnapshot
+from services.training.trainer import _Run
 from tests.test_training_data import sentiment_rows, write_conll, write_csv
 
 TIMEOUT = 60_000
@@ -90,39 +90,44 @@ def test_train_end_to_end_then_save_to_library(qtbot, panel, tmp_path, tiny_enco
     assert "already exists" in panel.results.save_message.text() and panel.results.save_button.isEnabled()
 
 
-def _cancel_when(panel, condition):
-    def watch(event):
-        if isinstance(event.data, TrainingSnapshot) and condition(event.data):
-            panel.cancel()
-    return watch
+def click_cancel_when(monkeypatch, panel, condition):
+    """Click the panel's Cancel button at an exact point of the run.
+
+    The worker waits (blocking queued call) while the GUI thread handles the click, so the cancel
+    lands right at the step chosen, however fast the tiny model trains.
+    """
+    original = _Run.check_cancel
+
+    def check(run):
+        if condition(run) and not run.cancel.cancelled:
+            QMetaObject.invokeMethod(panel.cancel_button, "click", Qt.ConnectionType.BlockingQueuedConnection)
+        return original(run)
+
+    monkeypatch.setattr(_Run, "check_cancel", check)
 
 
-def test_cancel_in_the_first_step(qtbot, panel, tmp_path):
+def test_cancel_in_the_first_step(qtbot, panel, tmp_path, monkeypatch):
     load(qtbot, panel, write_csv(tmp_path / "reviews.csv", sentiment_rows(48)))
-    job = panel.start_training()
-    job.progress.connect(_cancel_when(panel, lambda s: s.phase == "training" and s.step >= 1))
-    with qtbot.waitSignal(panel.sig_finished, timeout=TIMEOUT) as blocker:
-        pass
-    assert blocker.args[0] == "cancelled" and panel.result is None
+    steps = []
+    click_cancel_when(monkeypatch, panel, lambda run: steps.append(run.step) or run.step == 1)
+    assert train(qtbot, panel) == "cancelled" and steps == [1] and panel.result is None
     assert "nothing to keep" in panel.results.summary.text() and not panel.results.save_button.isEnabled()
     assert panel.train_button.isEnabled()
 
 
 @pytest.mark.parametrize("keep", [True, False])
-def test_cancel_in_the_last_epoch_keeps_the_best_if_asked(qtbot, panel, tmp_path, keep):
+def test_cancel_in_the_last_epoch_keeps_the_best_if_asked(qtbot, panel, tmp_path, keep, monkeypatch):
     assert gui.dialogs.DIALOGS_ENABLED is False  # the answer comes from keep_best_on_cancel
     panel.keep_best_on_cancel = keep
     load(qtbot, panel, write_csv(tmp_path / "reviews.csv", sentiment_rows(48)))
-    job = panel.start_training()
-    job.progress.connect(_cancel_when(panel, lambda s: s.phase == "training" and s.epoch > 2.2))
-    with qtbot.waitSignal(panel.sig_finished, timeout=TIMEOUT) as blocker:
-        pass
+    click_cancel_when(monkeypatch, panel, lambda run: run.epoch > 2.2)
+    outcome = train(qtbot, panel)
     if keep:
-        assert blocker.args[0] == "kept"
+        assert outcome == "kept"
         assert panel.result.cancelled and len(panel.result.history) == 2 and panel.results.save_button.isEnabled()
         assert "cancelled — kept epoch" in panel.results.summary.text()
     else:
-        assert blocker.args[0] == "discarded" and panel.result is None
+        assert outcome == "discarded" and panel.result is None
         assert "discarded" in panel.results.summary.text() and not panel.results.save_button.isEnabled()
 
 

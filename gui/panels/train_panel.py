@@ -42,6 +42,7 @@ class TrainPanel(QWidget):
         self.keep_best_on_cancel = True  # the answer used when dialogs are disabled (tests, scripts)
 
         self.picker = BaseModelPicker(context)
+        self.picker.combo.setMinimumContentsLength(16)
         self.task_combo = QComboBox()
         for task, label in TRAIN_TASKS.items():
             self.task_combo.addItem(label, task)
@@ -82,6 +83,7 @@ class TrainPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(setup)
         scroll.setMinimumWidth(420)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.curves)
         right.addWidget(self.results)
@@ -91,7 +93,7 @@ class TrainPanel(QWidget):
         splitter.addWidget(scroll)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([460, 800])
+        splitter.setSizes([500, 900])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)

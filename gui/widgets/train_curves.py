@@ -5,11 +5,11 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-METRIC_STYLES = {  # metric key: (legend name, colour)
-    "accuracy": ("accuracy", "#1f77b4"),
-    "macro_f1": ("macro-F1", "#d62728"),
-    "entity_f1": ("entity F1", "#d62728"),
-    "token_accuracy": ("token accuracy", "#1f77b4"),
+METRIC_STYLES = {  # metric key: (legend name, colour, symbol, size); accuracy is drawn big, dashed, underneath
+    "accuracy": ("accuracy", "#1f77b4", "s", 11),
+    "macro_f1": ("macro-F1", "#d62728", "o", 7),
+    "entity_f1": ("entity F1", "#d62728", "o", 7),
+    "token_accuracy": ("token accuracy", "#1f77b4", "s", 11),
 }
 
 
@@ -31,7 +31,7 @@ class TrainCurves(QWidget):
         self.metric_plot = pg.PlotWidget(title="Validation (per epoch)")
         self.metric_plot.setLabel("bottom", "epoch")
         self.metric_plot.showGrid(x=True, y=True, alpha=0.3)
-        self.metric_plot.setYRange(0, 1)
+        self.metric_plot.setYRange(0, 1.02)
         self.metric_plot.addLegend(offset=(-10, -10))
         self.metric_curves: dict[str, pg.PlotDataItem] = {}
         for plot in (self.loss_plot, self.metric_plot):
@@ -70,9 +70,11 @@ class TrainCurves(QWidget):
 
     def _metric_curve(self, key: str) -> pg.PlotDataItem:
         if key not in self.metric_curves:
-            name, colour = METRIC_STYLES[key]
-            self.metric_curves[key] = self.metric_plot.plot([], [], name=name, pen=pg.mkPen(colour, width=2),
-                                                            symbol="o", symbolSize=7, symbolBrush=colour)
+            name, colour, symbol, size = METRIC_STYLES[key]
+            dashed = symbol == "s"
+            pen = pg.mkPen(colour, width=2, style=pg.QtCore.Qt.PenStyle.DashLine if dashed else pg.QtCore.Qt.PenStyle.SolidLine)
+            self.metric_curves[key] = self.metric_plot.plot([], [], name=name, pen=pen, symbol=symbol, symbolSize=size,
+                                                            symbolBrush=colour)
         return self.metric_curves[key]
 
     def show_snapshot(self, snapshot, message: str = "") -> None:
@@ -81,12 +83,13 @@ class TrainCurves(QWidget):
         if snapshot.losses:
             steps, losses = zip(*snapshot.losses)
             self.loss_curve.setData(list(steps), list(losses))
+        if snapshot.epochs:
+            self.metric_plot.setXRange(0.8, snapshot.epochs + 0.2)
         if snapshot.evals:
             keys = ["accuracy", "macro_f1"] if snapshot.metric_name == "macro_f1" else ["token_accuracy", "entity_f1"]
             epochs = [e["epoch"] for e in snapshot.evals]
             for key in keys:
                 self._metric_curve(key).setData(epochs, [e.get(key, 0.0) for e in snapshot.evals])
-            self.metric_plot.setXRange(0.8, max(max(epochs), snapshot.epochs or 1) + 0.2)
         if snapshot.total_steps:
             self.progress.setRange(0, snapshot.total_steps)
             self.progress.setValue(min(snapshot.step, snapshot.total_steps))

@@ -117,6 +117,9 @@ class TrainResultsBox(QWidget):
                 self.wrong.setItem(r, c, item)
 
     def set_saved(self, path: str) -> None:
+        from pathlib import Path
+
+        self.name_edit.setText(Path(path).name)
         self.save_button.setEnabled(False)
         self.save_message.setStyleSheet("color: #2e7d32;")
         self.save_message.setText(f"Saved to the library: {path}")

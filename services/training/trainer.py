@@ -149,7 +149,7 @@ def _callback(run: _Run):
 
         def on_evaluate(self, args, state, control, metrics=None, model=None, **kwargs):
             run.record_eval(metrics or {}, model, state.global_step, float(state.epoch or 0))
-            if run.patience and run.bad_evals >= run.patience:
+            if run.patience and run.bad_evals >= run.patience and state.global_step < state.max_steps:
                 run.stopped_early = True
                 control.should_training_stop = True
 
