@@ -17,6 +17,7 @@ Last line: ``vs_pipeline_loop=X vs_pipeline_batched=Y`` (our texts/s divided by 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -103,13 +104,14 @@ def main() -> int:
         info, _problem = scan_file(str(data))
         texts = [record.text for record in iter_file_records(info, ReadOptions(), [])]
         loaded = load_model(str(model_dir), "text-classification")
+        engine = Engine(loaded, EngineOptions())  # picks the torch thread count, used by all three below
         lengths = [len(ids) for ids in loaded.tokenizer(texts)["input_ids"]]
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         print(f"texts: {len(texts)}  tokens per text: min {min(lengths)}, mean {sum(lengths) / len(lengths):.1f}, "
-              f"max {max(lengths)}  torch threads: {torch.get_num_threads()}  torch {torch.__version__}, "
-              f"transformers {transformers.__version__}")
+              f"max {max(lengths)}  torch threads: {torch.get_num_threads()} of {threads} cores "
+              f"(load average {load:.1f})  torch {torch.__version__}, transformers {transformers.__version__}")
         pipe = transformers.pipeline("text-classification", model=loaded.model, tokenizer=loaded.tokenizer,
                                      device="cpu")
-        engine = Engine(loaded, EngineOptions())
         pipe(texts[:8])  # warm-up
         engine.predict_texts(texts[:8])
 

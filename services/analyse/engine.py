@@ -107,7 +107,7 @@ class Engine:
         self.id2label = {int(k): str(v) for k, v in (getattr(config, "id2label", None) or {}).items()}
         self.own = self.task in OWN_TASKS and getattr(self.tokenizer, "is_fast", False)
         on_gpu = not str(self.device).startswith("cpu")
-        self.batch_size = self.options.batch_size or (256 if on_gpu else 64)
+        self.batch_size = self.options.batch_size or (256 if on_gpu else 32)
         self.max_tokens = self.options.max_tokens or (65536 if on_gpu else 4096)
         self.threads = 0
         if not on_gpu:
