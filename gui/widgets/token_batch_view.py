@@ -34,6 +34,8 @@ class TokenBatchView(QWidget):
         self.max_length = QSpinBox()
         self.max_length.setRange(2, 100_000)
         self.max_length.setValue(12)
+        self.max_length.setEnabled(False)
+        self.use_max_length.toggled.connect(self.max_length.setEnabled)
         self.stride = QSpinBox()
         self.stride.setRange(0, 10_000)
         self.stride.setToolTip("stride: how many tokens consecutive overflowing pieces share")
