@@ -185,3 +185,13 @@ def test_pause_and_resume(qtbot, panel, tmp_path, tiny_classifier):
 def test_no_files_is_a_clear_error(qtbot, panel):
     assert panel.start_analysis() is None
     assert any("no files" in e for e in gui.dialogs.shown_errors)
+
+
+def test_detail_view_never_loads_a_huge_text_whole():
+    from gui.widgets.analyse_results import DETAIL_CHARS, highlighted_html
+
+    text = "x" * 5_000_000
+    shown = highlighted_html(text, [{"entity_group": "PER", "start": 0, "end": 3, "score": 0.9},
+                                    {"entity_group": "LOC", "start": 4_000_000, "end": 4_000_005, "score": 0.8}])
+    assert len(shown) < DETAIL_CHARS + 1000 and "4,980,000 more characters not shown" in shown
+    assert shown.count("<span") == 1  # the entity beyond the shown part is not drawn
