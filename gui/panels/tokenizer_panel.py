@@ -109,6 +109,7 @@ class TokenizerPanel(QWidget):
 
     def _wire(self) -> None:
         self.source.sig_source_changed.connect(lambda _spec: self.load_source())
+        self.source.sig_source_changed.connect(lambda _spec: self.compare_view.set_choices(self.source.choices()))
         self.text_input.textChanged.connect(self._schedule)
         self.pair_input.textChanged.connect(lambda _t: self._schedule())
         self.table.sig_hovered.connect(self._on_row_hovered)
