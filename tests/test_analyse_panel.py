@@ -100,6 +100,7 @@ def test_analyse_a_folder_end_to_end(qtbot, panel, folder, tmp_path, tiny_classi
     warnings = [panel.warnings.item(i).text() for i in range(panel.warnings.count())]
     assert any("image.txt" in w and "binary" in w for w in warnings)
     assert any("broken.jsonl line 2" in w for w in warnings)
+    assert panel.tabs.tabText(2) == f"Warnings ({len(warnings)})"
     # export next to a manifest
     target = tmp_path / "exports" / "labels.csv"
     export_job = panel.export_to(str(target), "csv")

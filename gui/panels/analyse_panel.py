@@ -294,8 +294,18 @@ class AnalysePanel(QWidget):
             self.model.fetch = _fetch_line(self._results_path)
         if self._comparing is False:
             self.tail()
+            self.show_warnings(data.get("warning_list") or [])
 
     _comparing = False
+    MAX_WARNINGS_SHOWN = 1000
+
+    def show_warnings(self, warnings: list) -> None:
+        """Add warnings not listed yet (the list only grows while a run goes on)."""
+        shown = self.warnings.count()
+        for warning in list(warnings[shown:self.MAX_WARNINGS_SHOWN]):
+            self.warnings.addItem(str(warning))
+        total = len(warnings)
+        self.tabs.setTabText(2, f"Warnings ({total})" if total else "Warnings")
 
     def _on_finished(self, job: Job) -> None:
         if job is self.job:
@@ -361,12 +371,7 @@ class AnalysePanel(QWidget):
             self.model.fetch = _fetch_line(self._results_path)
         self.tail()
         self.warnings.clear()
-        for warning in result.warnings:
-            self.warnings.addItem(str(warning))
-        if result.warnings:
-            self.tabs.setTabText(2, f"Warnings ({len(result.warnings)})")
-        else:
-            self.tabs.setTabText(2, "Warnings")
+        self.show_warnings(result.warnings)
         resumed = f" ({result.resumed_rows:,} resumed from an earlier run)" if result.resumed_rows else ""
         self.status.setText(f"Done: {result.rows:,} records{resumed}. Warnings: {len(result.warnings)}. "
                             f"Results: {result.results_path.parent}")

@@ -198,7 +198,8 @@ def analyse(request: AnalyseRequest, results_path: str | Path | None = None, *, 
             speed = rate.add(new_rows)
             eta = f" · ETA {format_eta((total - done) / speed)}" if speed > 0 and total > done else ""
             progress(done, total, f"{done:,} / ~{total:,} records · {speed:,.1f} rec/s{eta}",
-                     {"rows": done, "results": str(results_path), "warnings": len(warnings), "rate": speed})
+                     {"rows": done, "results": str(results_path), "warnings": len(warnings), "rate": speed,
+                      "warning_list": warnings})  # only ever appended to: a reader may copy it any time
 
         deadline = _Deadline(cancel, seconds)
         records = (r for r in iter_records(files, request.read, warnings) if not store.is_done(r.file, r.index))
