@@ -6,7 +6,8 @@ import importlib
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QFrame, QLabel, QMainWindow, QMessageBox,
+                               QScrollArea, QWidget)
 
 from gui.context import AppContext
 from gui.dialogs import offer_cpu_fallback, show_error
@@ -62,8 +63,8 @@ class MainWindow(QMainWindow):
             panel = panel_class(self.context)
             dock = QDockWidget(panel_class.TITLE, self)
             dock.setObjectName(panel_class.OBJECT_NAME)
-            dock.setWidget(panel)
             area = getattr(panel_class, "AREA", "main")
+            dock.setWidget(self._scrollable(panel) if area == "main" else panel)
             self.addDockWidget(AREAS[area], dock)
             if area == "main":
                 if first_main is None:
@@ -84,6 +85,15 @@ class MainWindow(QMainWindow):
         self.resize(1280, 820)
         if first_main is not None and first_bottom is not None:
             self.resizeDocks([first_main, first_bottom], [600, 200], Qt.Orientation.Vertical)
+
+    @staticmethod
+    def _scrollable(panel: QWidget) -> QScrollArea:
+        """Big panels scroll instead of forcing a minimum window size larger than small screens."""
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(panel)
+        return scroll
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
