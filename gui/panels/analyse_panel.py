@@ -14,8 +14,8 @@ from collections import Counter
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QFrame, QGroupBox, QHBoxLayout,
-                               QLabel, QLineEdit, QListWidget, QProgressBar, QPushButton, QScrollArea, QSpinBox,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
+                               QLabel, QLineEdit, QListWidget, QProgressBar, QPushButton, QSpinBox,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from gui.context import AppContext
@@ -161,15 +161,10 @@ class AnalysePanel(QWidget):
         main.addWidget(right)
         main.setStretchFactor(1, 1)
         main.setSizes([380, 900])
-        # In a scroll area, so the dock (tabbed with the others) never forces a large minimum window size.
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(main)
-        main.setMinimumSize(main.minimumSizeHint())  # below this, scroll rather than squash
+        main.setMinimumSize(main.minimumSizeHint())  # below this the main window's scroll area scrolls
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(scroll)
+        layout.addWidget(main)
 
     def _wire(self) -> None:
         self.task.currentIndexChanged.connect(self._task_changed)

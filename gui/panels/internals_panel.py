@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QPlainTextEdit, QPushButton, QScrollArea, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
+                               QPlainTextEdit, QPushButton, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
                                QWidget)
 
 from gui.context import AppContext
@@ -101,15 +101,7 @@ class InternalsPanel(QWidget):
         controls.addStretch(1)
         controls.addWidget(self.run_button)
         controls.addWidget(self.code_button)
-        content = QWidget()
-        scroll = QScrollArea()  # a small window scrolls instead of forcing the main window to grow
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
-        layout = QVBoxLayout(content)
+        layout = QVBoxLayout(self)  # the main window puts the panel in a scroll area
         layout.addLayout(top)
         layout.addLayout(form)
         layout.addWidget(self.labels_row)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QScrollArea, QSplitter,
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
 
 from gui.context import AppContext
@@ -87,13 +87,9 @@ class TokenizerPanel(QWidget):
         splitter.addWidget(top)
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(1, 1)
-        scroll = QScrollArea()  # a small window scrolls instead of forcing the main window to grow
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(splitter)
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(self)  # the main window puts the panel in a scroll area
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(scroll)
+        layout.addWidget(splitter)
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self.tokenize)
         self._batch_timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)

@@ -19,7 +19,7 @@ from services.analyse.files import FileWarning, InputFile, collect_files, scan_f
 from services.analyse.manifest import now_iso, versions, weights_sha256
 from services.analyse.readers import ReadOptions, iter_records, validate_options
 from services.analyse.results_store import ResultsStore, write_json_atomic
-from services.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from services.cancel import NEVER_CANCELLED, CancelToken, Progress, format_eta, no_progress
 from services.errors import Cancelled, InputError
 from services.model_info import TASKS, inspect_model
 from services.paths import app_data_dir
@@ -121,15 +121,6 @@ class _Rate:
             self.samples.popleft()
         first_t, first_n = self.samples[0]
         return (count - first_n) / (now - first_t) if now > first_t else 0.0
-
-
-def format_eta(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m {seconds % 60:02d}s"
-    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
 
 
 def result_labels(engine: Engine) -> dict[int, str]:
