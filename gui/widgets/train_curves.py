@@ -5,6 +5,8 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from services.cancel import format_eta
+
 METRIC_STYLES = {  # metric key: (legend name, colour, symbol, size); accuracy is drawn big, dashed, underneath
     "accuracy": ("accuracy", "#1f77b4", "s", 11),
     "macro_f1": ("macro-F1", "#d62728", "o", 7),
@@ -14,10 +16,7 @@ METRIC_STYLES = {  # metric key: (legend name, colour, symbol, size); accuracy i
 
 
 def format_seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return "…"
-    seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
+    return "…" if seconds is None else format_eta(seconds)
 
 
 class TrainCurves(QWidget):
