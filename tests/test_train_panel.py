@@ -176,8 +176,11 @@ def test_drop_a_file_and_ner_task(qtbot, panel, tmp_path):
     assert panel.data_box.path() == str(path) and blocker.args[0]["labels"][0] == "O"
     assert panel.data_box.labels.rowCount() == 9
     panel.params.epochs.setValue(2)
+    panel.data_box.validation_edit.setText(str(write_conll(tmp_path / "val.conll", repeat=1)))
+    panel.data_box.file_radio.setChecked(True)
     assert train(qtbot, panel) == "done"
     assert panel.result.metric_name == "entity_f1" and panel.curves.metric_points() == 2
+    assert panel.result.validation_source == "val.conll" and panel.result.validation_size == 4
     assert panel.results.confusion.rowCount() == 9
 
 
@@ -185,3 +188,17 @@ def test_the_train_dock_is_in_the_main_window(main_window):
     assert "TrainDock" in main_window.docks
     panel = main_window.panels["TrainDock"]
     assert panel.picker.current_spec() == "builtin" and panel.task() == "text-classification"
+
+
+def test_the_starter_button_sets_everything_up_and_trains_the_built_in_model(qtbot, panel, monkeypatch):
+    """One click: built-in model, starter data, starter settings (stopped after its first real step here)."""
+    from services.training.starter import STARTER_HYPERPARAMETERS, starter_files
+
+    steps = []
+    click_cancel_when(monkeypatch, panel, lambda run: steps.append(run.step) or run.step == 1)
+    assert train(qtbot, panel, panel.starter_button.click) == "cancelled" and steps == [1]
+    assert panel.picker.current_spec() == "builtin" and panel.task() == "text-classification"
+    assert panel.data_box.path() == str(starter_files()[0]) and panel.data_box.split_spin.value() == 10
+    assert panel.params.hyperparameters() == STARTER_HYPERPARAMETERS
+    assert panel.curves.loss_points() == 1 and panel.curves.progress.maximum() == 78
+    assert not (panel.context.library_dir / "starter-sentiment").exists()  # a cancelled starter run is not saved

@@ -124,7 +124,7 @@ def test_cancel_in_the_first_step_keeps_nothing(sentiment, tiny_encoder):
 
     with pytest.raises(Cancelled):
         train_model(sentiment, str(tiny_encoder), Hyperparameters(epochs=3, **FAST), progress=progress, cancel=token)
-    assert steps == [1]  # stopped right after the first step, no evaluation, nothing to keep
+    assert set(steps) == {1}  # stopped right after the first step, no evaluation, nothing to keep
 
 
 def test_cancel_in_the_last_epoch_keeps_the_best_so_far(sentiment, tiny_encoder):

@@ -126,7 +126,7 @@ class TrainResult:
 class TrainingSnapshot:
     """The state of a run, sent as the progress payload (each one replaces the previous one)."""
 
-    phase: str  # "loading", "tokenizing", "training", "evaluating", "finishing", "finished"
+    phase: str  # "loading", "tokenizing", "training", "evaluating", "finishing", "finished", "cancelled"
     step: int = 0
     total_steps: int = 0
     epoch: float = 0.0

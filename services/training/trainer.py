@@ -96,6 +96,10 @@ class _Run:
         done = min(self.step, self.total - 1) if phase != "finished" and self.total else self.step
         self.progress(done, total, message, self.snapshot(phase))
 
+    def step_message(self) -> str:
+        loss = f" · loss {self.losses[-1][1]:.3f}" if self.losses else ""
+        return f"Epoch {min(int(self.epoch) + 1, self.epochs)}/{self.epochs} · step {self.step}/{self.total}{loss}"
+
     def check_cancel(self) -> bool:
         if not self.cancelled:
             try:
@@ -131,8 +135,7 @@ def _callback(run: _Run):
 
         def on_step_end(self, args, state, control, **kwargs):
             run.step, run.epoch = state.global_step, float(state.epoch or 0)
-            loss = f" · loss {run.losses[-1][1]:.3f}" if run.losses else ""
-            run.report("training", f"Epoch {min(int(run.epoch) + 1, run.epochs)}/{run.epochs} · step {run.step}/{run.total}{loss}")
+            run.report("training", run.step_message())
             if run.check_cancel():
                 control.should_training_stop = True
                 control.should_evaluate = control.should_save = False
@@ -146,6 +149,7 @@ def _callback(run: _Run):
         def on_log(self, args, state, control, logs=None, **kwargs):
             if logs and "loss" in logs:
                 run.losses.append((state.global_step, float(logs["loss"])))
+                run.report("training", run.step_message())  # the curve gets the new point at once
 
         def on_evaluate(self, args, state, control, metrics=None, model=None, **kwargs):
             run.record_eval(metrics or {}, model, state.global_step, float(state.epoch or 0))
@@ -331,8 +335,10 @@ def train_model(data: PreparedData, base_model: str = BUILTIN, hp: Hyperparamete
         started = time.perf_counter()
         trainer.train()
         wall = time.perf_counter() - started
-        if run.best_state is None:
-            raise Cancelled()  # cancelled before the first evaluation: nothing worth keeping
+        if run.best_state is None:  # cancelled before the first evaluation: nothing worth keeping
+            total = max(run.total, 1)  # done == total: delivered at once, so the curves show the last step
+            run.progress(total, total, "Cancelled before the first evaluation", run.snapshot("cancelled"))
+            raise Cancelled()
         model = trainer.model
         model.load_state_dict(run.best_state)
         run.report("finishing", "Evaluating the kept model")
