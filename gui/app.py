@@ -51,4 +51,6 @@ def run_gui(argv: list[str] | None = None, *, started_at: float | None = None) -
 
     window._first_paint = FirstPaint(window, on_first_paint)
     window.show()
-    return app.exec()
+    code = app.exec()
+    window.context.runner.shutdown()  # normally done on close already; never leave a worker running
+    return code

@@ -25,14 +25,15 @@ def test_services_import_no_widgets():
 
 
 def test_window_modules_do_not_import_torch():
-    """The start-up path (main window and every panel) must not import torch or transformers."""
+    """The start-up path (main window and every panel) must not import torch, transformers or
+    pyqtgraph (half a second with what it imports): they load on a worker or when first shown."""
     code = (
         "import sys\n"
         "from PySide6.QtWidgets import QApplication\n"
         "app = QApplication([])\n"
         "from gui.app import create_window\n"
         "w = create_window()\n"
-        "heavy = [m for m in ('torch', 'transformers') if m in sys.modules]\n"
+        "heavy = [m for m in ('torch', 'transformers', 'pyqtgraph') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)

@@ -1,8 +1,13 @@
-"""Summary chart of an analysis (pyqtgraph): label distribution, or the top entities by count."""
+"""Summary chart of an analysis (pyqtgraph): label distribution, or the top entities by count.
+
+pyqtgraph (and numpy) take half a second to import, so the plot is built the first time the
+chart is shown, not while the main window is being put together.
+"""
 
 from __future__ import annotations
 
-import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 TOP = 15
@@ -12,17 +17,33 @@ class SummaryChart(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.title = QLabel("Run an analysis to see a summary.")
-        self.plot = pg.PlotWidget(background="w")
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.hideButtons()
-        self.plot.showGrid(x=True, alpha=0.3)
-        self.plot.setMinimumHeight(160)
-        self.bars: pg.BarGraphItem | None = None
+        self.plot = None  # a pyqtgraph PlotWidget, once shown
+        self.bars = None
         self.counts: list[tuple[str, int]] = []
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.title)
-        layout.addWidget(self.plot, 1)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.addWidget(self.title)
+        self.setMinimumHeight(180)
+
+    def _ensure_plot(self):
+        if self.plot is None:
+            import pyqtgraph as pg
+
+            self.plot = pg.PlotWidget(background="w")
+            self.plot.setMouseEnabled(x=False, y=False)
+            self.plot.hideButtons()
+            self.plot.showGrid(x=True, alpha=0.3)
+            self.plot.setMinimumHeight(160)
+            self._layout.addWidget(self.plot, 1)
+            self._draw()
+        return self.plot
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        # Docks tabbed behind others count as visible but are never painted: build the plots the
+        # first time this widget is really on screen.
+        if self.plot is None:
+            QTimer.singleShot(0, self._ensure_plot)
+        super().paintEvent(event)
 
     def set_counts(self, title: str, counts: list[tuple[str, int]]) -> None:
         """Horizontal bars, largest on top (at most ``TOP``)."""
@@ -31,6 +52,15 @@ class SummaryChart(QWidget):
             return
         self.counts = counts
         self.title.setText(title)
+        if self.plot is not None:
+            self._draw()
+        elif not self.visibleRegion().isEmpty():
+            self._ensure_plot()  # draws
+
+    def _draw(self) -> None:
+        import pyqtgraph as pg
+
+        counts = self.counts
         self.plot.clear()
         if not counts:
             return

@@ -1,8 +1,13 @@
-"""Live training curves: the training loss per step and the validation metrics per epoch, with progress and ETA."""
+"""Live training curves: the training loss per step and the validation metrics per epoch, with progress and ETA.
+
+pyqtgraph (and numpy) take half a second to import, so the plots are built the first time the
+widget is shown (or gets data), not while the main window is being put together.
+"""
 
 from __future__ import annotations
 
-import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from services.cancel import format_eta
@@ -22,6 +27,31 @@ def format_seconds(seconds: float | None) -> str:
 class TrainCurves(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.loss_plot = self.loss_curve = self.metric_plot = None  # pyqtgraph items, built on first use
+        self.metric_curves: dict = {}
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        self.status = QLabel("Not started")
+        self.eta = QLabel("")
+        self._plots = QHBoxLayout()
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.progress, 1)
+        status_row.addWidget(self.eta)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._plots, 1)
+        self.setMinimumHeight(200)
+        layout.addLayout(status_row)
+        layout.addWidget(self.status)
+        self.last_snapshot = None
+
+    def _ensure_plots(self) -> None:
+        if self.loss_plot is not None:
+            return
+        import pyqtgraph as pg
+
         pg.setConfigOptions(antialias=True, background="w", foreground="k")
         self.loss_plot = pg.PlotWidget(title="Training loss")
         self.loss_plot.setLabel("bottom", "step")
@@ -32,30 +62,20 @@ class TrainCurves(QWidget):
         self.metric_plot.showGrid(x=True, y=True, alpha=0.3)
         self.metric_plot.setYRange(0, 1.02)
         self.metric_plot.addLegend(offset=(-10, -10))
-        self.metric_curves: dict[str, pg.PlotDataItem] = {}
         for plot in (self.loss_plot, self.metric_plot):
             plot.setMinimumHeight(150)
             plot.setMenuEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("%p%")
-        self.status = QLabel("Not started")
-        self.eta = QLabel("")
-        plots = QHBoxLayout()
-        plots.addWidget(self.loss_plot)
-        plots.addWidget(self.metric_plot)
-        status_row = QHBoxLayout()
-        status_row.addWidget(self.progress, 1)
-        status_row.addWidget(self.eta)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(plots, 1)
-        layout.addLayout(status_row)
-        layout.addWidget(self.status)
-        self.last_snapshot = None
+            self._plots.addWidget(plot)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        # Docks tabbed behind others count as visible but are never painted: build the plots the
+        # first time this widget is really on screen.
+        if self.loss_plot is None:
+            QTimer.singleShot(0, self._ensure_plots)
+        super().paintEvent(event)
 
     def clear(self) -> None:
+        self._ensure_plots()
         self.loss_curve.setData([], [])
         for curve in self.metric_curves.values():
             self.metric_plot.removeItem(curve)
@@ -67,7 +87,9 @@ class TrainCurves(QWidget):
         self.status.setText("Starting…")
         self.last_snapshot = None
 
-    def _metric_curve(self, key: str) -> pg.PlotDataItem:
+    def _metric_curve(self, key: str):
+        import pyqtgraph as pg
+
         if key not in self.metric_curves:
             name, colour, symbol, size = METRIC_STYLES[key]
             dashed = symbol == "s"
@@ -79,6 +101,7 @@ class TrainCurves(QWidget):
     def show_snapshot(self, snapshot, message: str = "") -> None:
         """Draw a :class:`~services.training.config.TrainingSnapshot` (each replaces the previous)."""
         self.last_snapshot = snapshot
+        self._ensure_plots()
         if snapshot.losses:
             steps, losses = zip(*snapshot.losses)
             self.loss_curve.setData(list(steps), list(losses))
@@ -98,6 +121,8 @@ class TrainCurves(QWidget):
             self.status.setText(message)
 
     def loss_points(self) -> int:
+        if self.loss_curve is None:
+            return 0
         x, _y = self.loss_curve.getData()
         return 0 if x is None else len(x)
 
