@@ -33,7 +33,8 @@ def main() -> None:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from gui.app import FirstPaint, create_window
+    from gui.app import create_window
+    from gui.widgets.first_paint import OnFirstPaint
 
     app = QApplication([])
     window = create_window()
@@ -82,7 +83,7 @@ def main() -> None:
         warmup = window.start_device_detection()
         warmup.finished.connect(start_batch)
 
-    window._first_paint = FirstPaint(window, on_first_paint)
+    window._first_paint = OnFirstPaint(window, on_first_paint)
     window.show()
     app.exec()
     timer.stop()

@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 import time
 
-from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from gui.context import AppContext
 from gui.main_window import MainWindow
 from gui.settings import Settings
+from gui.widgets.first_paint import OnFirstPaint
 
 WINDOW_SHOWN_MARKER = "WORKBENCH_WINDOW_SHOWN"  # benchmarks/startup.py waits for this line
 
@@ -19,23 +19,6 @@ def create_window(settings: Settings | None = None) -> MainWindow:
     """Build the main window (a QApplication must exist)."""
     context = AppContext(settings or Settings())
     return MainWindow(context)
-
-
-class FirstPaint(QObject):
-    """Calls ``callback`` once, right after the window's first paint event."""
-
-    def __init__(self, window: MainWindow, callback):
-        super().__init__(window)
-        self.callback = callback
-        self.done = False
-        window.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if not self.done and event.type() == QEvent.Type.Paint:
-            self.done = True
-            watched.removeEventFilter(self)
-            QTimer.singleShot(0, self.callback)
-        return False
 
 
 def run_gui(argv: list[str] | None = None, *, started_at: float | None = None) -> int:
@@ -49,7 +32,7 @@ def run_gui(argv: list[str] | None = None, *, started_at: float | None = None) -
             print(f"{WINDOW_SHOWN_MARKER} {time.perf_counter() - started_at:.3f}", flush=True)
         window.start_device_detection()  # imports torch/transformers on a worker
 
-    window._first_paint = FirstPaint(window, on_first_paint)
+    window._first_paint = OnFirstPaint(window, on_first_paint)
     window.show()
     code = app.exec()
     window.context.runner.shutdown()  # normally done on close already; never leave a worker running

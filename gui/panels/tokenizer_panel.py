@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QInputDial
 
 from gui.context import AppContext
 from gui.dialogs import error_text, show_error
+from gui.widgets.first_paint import OnFirstPaint
 from gui.widgets.token_batch_view import TokenBatchView
 from gui.widgets.token_compare_view import TokenCompareView
 from gui.widgets.token_custom_view import TokenCustomView
@@ -90,6 +91,7 @@ class TokenizerPanel(QWidget):
         layout = QVBoxLayout(self)  # the main window puts the panel in a scroll area
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
+        self._first_paint = OnFirstPaint(self, self._on_first_paint)
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self.tokenize)
         self._batch_timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
@@ -122,11 +124,10 @@ class TokenizerPanel(QWidget):
         self.compare_view.set_choices(self.source.choices())
 
     # -- loading ---------------------------------------------------------------------------------
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt API: load lazily, never on the start-up path
-        super().showEvent(event)
+    def _on_first_paint(self) -> None:
+        """Load the tokenizer when the panel is first on screen, never on the start-up path."""
         if not self._started:
-            self._started = True
-            QTimer.singleShot(0, self.load_source)
+            self.load_source()
 
     def load_source(self, spec: str | None = None):
         spec = spec or self.source.current_spec()

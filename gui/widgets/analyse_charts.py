@@ -6,9 +6,9 @@ chart is shown, not while the main window is being put together.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from gui.widgets.first_paint import OnFirstPaint
 
 TOP = 15
 
@@ -24,6 +24,7 @@ class SummaryChart(QWidget):
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.addWidget(self.title)
         self.setMinimumHeight(180)
+        self._first_paint = OnFirstPaint(self, self._ensure_plot)
 
     def _ensure_plot(self):
         if self.plot is None:
@@ -38,12 +39,6 @@ class SummaryChart(QWidget):
             self._draw()
         return self.plot
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        # Docks tabbed behind others count as visible but are never painted: build the plots the
-        # first time this widget is really on screen.
-        if self.plot is None:
-            QTimer.singleShot(0, self._ensure_plot)
-        super().paintEvent(event)
 
     def set_counts(self, title: str, counts: list[tuple[str, int]]) -> None:
         """Horizontal bars, largest on top (at most ``TOP``)."""

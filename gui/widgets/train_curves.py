@@ -6,10 +6,9 @@ widget is shown (or gets data), not while the main window is being put together.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from gui.widgets.first_paint import OnFirstPaint
 from services.cancel import format_eta
 
 METRIC_STYLES = {  # metric key: (legend name, colour, symbol, size); accuracy is drawn big, dashed, underneath
@@ -43,6 +42,7 @@ class TrainCurves(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._plots, 1)
         self.setMinimumHeight(200)
+        self._first_paint = OnFirstPaint(self, self._ensure_plots)
         layout.addLayout(status_row)
         layout.addWidget(self.status)
         self.last_snapshot = None
@@ -67,12 +67,6 @@ class TrainCurves(QWidget):
             plot.setMenuEnabled(False)
             self._plots.addWidget(plot)
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        # Docks tabbed behind others count as visible but are never painted: build the plots the
-        # first time this widget is really on screen.
-        if self.loss_plot is None:
-            QTimer.singleShot(0, self._ensure_plots)
-        super().paintEvent(event)
 
     def clear(self) -> None:
         self._ensure_plots()
