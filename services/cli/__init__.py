@@ -29,6 +29,8 @@ def register_all(subparsers) -> None:
 def run_command(args) -> int:
     from services.errors import Cancelled, WorkbenchError
 
+    # stderr carries our own progress bar and one-line errors only, not library progress bars
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         return int(args.handler(args) or 0)
     except WorkbenchError as error:

@@ -25,8 +25,8 @@ class StderrProgress:
             fraction = max(0.0, min(1.0, done / total))
             bar = "#" * int(fraction * 30)
             elapsed = now - self._started
-            eta = f" ETA {elapsed * (1 - fraction) / fraction:5.0f}s" if 0 < fraction < 1 else ""
-            line = f"\r{self.label} [{bar:<30}] {fraction * 100:5.1f}% {message[:40]}{eta}"
+            eta = f" ETA {elapsed * (1 - fraction) / fraction:5.0f}s" if 0 < fraction < 1 and "ETA" not in message else ""
+            line = f"\r{self.label} [{bar:<30}] {fraction * 100:5.1f}% {message[:60]}{eta}"
         else:
             line = f"\r{self.label} {message[:60]}"
         self.stream.write(line.ljust(100))
