@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
         context.runner.job_added.connect(self._watch_job)
         context.sig_status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         context.sig_model_loaded.connect(self._on_model_loaded)
+        context.sig_open_model.connect(self._raise_panel_for)
         context.sig_device_changed.connect(lambda *_: self._update_device_widgets())
         self._restore_layout()
 
@@ -217,6 +218,13 @@ class MainWindow(QMainWindow):
         self.context.sig_open_model.emit(str(info.path), "")
         self.context.sig_status.emit(f"Opened {info.name}: it can do {', '.join(info.tasks) or 'no task this app runs'}.")
         return True
+
+    def _raise_panel_for(self, _spec: str, panel: str) -> None:
+        """A model opened for a panel (e.g. from the Library) brings that panel to the front."""
+        dock = self.docks.get(panel or "RunDock")
+        if dock is not None:
+            dock.show()
+            dock.raise_()
 
     def _on_model_loaded(self, label: str, task: str) -> None:
         self.model_label.setText(f"Model: {label} · {task}")

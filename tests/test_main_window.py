@@ -110,3 +110,10 @@ def test_open_model_folder_remembers_it(qtbot, main_window, tiny_classifier):
     assert main_window.open_model_folder(str(tiny_classifier))
     specs = [choice.spec for choice in main_window.context.model_choices()]
     assert str(tiny_classifier) in specs
+
+
+def test_opening_a_model_for_a_panel_brings_it_to_the_front(qtbot, main_window):
+    main_window.docks["LibraryDock"].raise_()
+    main_window.context.sig_open_model.emit("builtin", "TokenizerDock")
+    qtbot.waitUntil(lambda: not main_window.panels["TokenizerDock"].visibleRegion().isEmpty(), timeout=5000)
+    assert main_window.panels["LibraryDock"].visibleRegion().isEmpty()

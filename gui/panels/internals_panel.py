@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QGuiApplication
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
                                QPlainTextEdit, QPushButton, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
                                QWidget)
 
@@ -159,9 +159,6 @@ class InternalsPanel(QWidget):
     def _on_open_model(self, spec: str, panel: str) -> None:
         if panel != self.OBJECT_NAME:
             return
-        dock = self.parentWidget()
-        if isinstance(dock, QDockWidget):
-            dock.raise_()
         try:
             if spec != "builtin":
                 self.picker.open_folder(spec)

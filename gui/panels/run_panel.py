@@ -11,7 +11,7 @@ import time
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QStackedWidget,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QStackedWidget,
                                QVBoxLayout, QWidget)
 
 from gui.context import AppContext
@@ -243,10 +243,6 @@ class RunPanel(QWidget):
         if not self.picker.set_current_spec(spec):
             self.context.remember_model(spec)
             self.picker.set_current_spec(spec)
-        dock = self.parentWidget()
-        if isinstance(dock, QDockWidget):
-            dock.show()
-            dock.raise_()
 
     # -- running -----------------------------------------------------------------------------
     def texts(self) -> list[str]:

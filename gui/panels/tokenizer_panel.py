@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QSplitter,
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
 
 from gui.context import AppContext
@@ -171,9 +171,6 @@ class TokenizerPanel(QWidget):
     def _on_open_model(self, spec: str, panel: str) -> None:
         if panel != self.OBJECT_NAME:
             return
-        dock = self.parentWidget()
-        if isinstance(dock, QDockWidget):
-            dock.raise_()
         if spec == "builtin":
             index = self.source.combo.findData("builtin")
             if index >= 0 and index != self.source.combo.currentIndex():
