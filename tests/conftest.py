@@ -87,6 +87,17 @@ def xlnet_style_tokenizer(tiny_dir):
 
 
 @pytest.fixture
+def one_torch_thread():
+    """Tiny models train fastest on one thread, and do not fight other processes for the cores."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
 def settings(isolated_home):
     from gui.settings import Settings
 

@@ -18,14 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--epochs", "2", "--lr", "1e-2", "--batch-size", "8", "--max-length", "32", "--warmup", "0"]
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture

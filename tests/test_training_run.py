@@ -20,15 +20,7 @@ from tests.test_training_data import sentiment_rows, write_conll, write_csv
 FAST = dict(learning_rate=1e-2, batch_size=8, max_length=32, warmup_ratio=0.0, patience=0)
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny models train fastest on one thread, and do not fight the other processes for the cores."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture
