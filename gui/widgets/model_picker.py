@@ -56,6 +56,10 @@ class ModelPicker(QWidget):
             if choice.source == "built-in":
                 tip += "\nBuilt-in, read-only: ships with the app, no download needed."
             self.combo.setItemData(index, tip, role=3)  # Qt.ToolTipRole
+        self.combo.setPlaceholderText("" if self.combo.count() else
+                                      "No model for this task: open a folder or train one")
+        self.combo.setToolTip(self.combo.placeholderText() or
+                              "The model to run. Only models that can do the chosen task are listed.")
         self.combo.blockSignals(False)
         if current is not None:
             self.set_current_spec(current, emit=False)
