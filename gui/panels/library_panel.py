@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QSplitter, QTableView,
                                QToolBar, QVBoxLayout, QWidget)
@@ -20,6 +20,7 @@ from gui.jobs import Job
 from gui.settings import Key
 from gui.widgets.library_dialogs import (EditLabelsDialog, LibrarySettingsDialog, ask_folder, ask_item, ask_text,
                                          confirm, is_trusted, remote_code_consent)
+from gui.widgets.first_paint import OnFirstPaint
 from gui.widgets.library_model import ENTRY_ROLE, LibraryFilterProxy, LibraryTableModel
 from gui.widgets.model_details import ModelDetails
 from services.errors import InputError
@@ -102,7 +103,7 @@ class LibraryPanel(QWidget):
         self.table.customContextMenuRequested.connect(self._show_context_menu)
         self.table.doubleClicked.connect(lambda _i: self.load_into(self.selected_entry(), "RunDock"))
         context.sig_models_changed.connect(self.refresh)
-        QTimer.singleShot(0, self.refresh)  # after the window shows; the scan runs on a worker
+        self._first_paint = OnFirstPaint(self, self.refresh)  # when first on screen; the scan runs on a worker
 
     # -- listing -----------------------------------------------------------------------------
     def extra_dirs(self) -> list[str]:
