@@ -26,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from services.warmup import configure_torch_environment
+
+    configure_torch_environment()  # before any verb imports torch
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     if args.library:
         os.environ["WORKBENCH_LIBRARY"] = os.path.abspath(args.library)

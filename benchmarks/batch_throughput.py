@@ -26,6 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from services.warmup import configure_torch_environment  # noqa: E402
+
+configure_torch_environment()  # torch runs here as it does in the app
+
 SUBJECTS = ["the film", "our hotel room", "the new phone", "this restaurant", "the delivery driver", "my manager",
             "the support team", "the sequel", "the train to Berlin", "the museum guide", "her second novel",
             "the battery", "the update", "the soup", "the concert", "the landlord", "the checkout page"]

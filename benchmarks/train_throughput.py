@@ -23,6 +23,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from services.warmup import configure_torch_environment  # noqa: E402
+
+configure_torch_environment()  # torch runs here as it does in the app
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
