@@ -9,23 +9,17 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QHeaderView,
                                QLabel, QSplitter, QTableView, QTextBrowser, QVBoxLayout, QWidget)
 
+from gui.widgets.entity_view import colour_for, entity_group
 from gui.widgets.results_model import ResultsModel
 
 ALL_LABELS = "All labels"
 DETAIL_CHARS = 20_000  # the detail view shows at most this much of a record's text
-ENTITY_COLOURS = ["#ffd54f", "#81d4fa", "#a5d6a7", "#f48fb1", "#ce93d8", "#ffab91", "#b0bec5", "#e6ee9c"]
-
-
-def entity_colour(kind: str, palette: dict[str, str]) -> str:
-    if kind not in palette:
-        palette[kind] = ENTITY_COLOURS[len(palette) % len(ENTITY_COLOURS)]
-    return palette[kind]
 
 
 def highlighted_html(text: str, entities: list[dict], limit: int = DETAIL_CHARS) -> str:
-    """The text as HTML with each entity in a coloured span labelled with its type."""
+    """The text as HTML with each entity in a coloured span labelled with its type (the Run
+    panel's colours, so PER looks the same everywhere)."""
     shown = text[:limit]
-    palette: dict[str, str] = {}
     parts = []
     at = 0
     for entity in sorted(entities or [], key=lambda e: e.get("start", 0)):
@@ -33,8 +27,8 @@ def highlighted_html(text: str, entities: list[dict], limit: int = DETAIL_CHARS)
         if start < at or end > len(shown) or end <= start:
             continue
         parts.append(html.escape(shown[at:start]))
-        kind = str(entity.get("entity_group", "?"))
-        colour = entity_colour(kind, palette)
+        kind = entity_group(entity)
+        colour = colour_for(kind)
         tip = f"{kind} {float(entity.get('score', 0)):.3f}"
         parts.append(f'<span style="background-color:{colour}" title="{html.escape(tip)}">'
                      f'{html.escape(shown[start:end])}<sub> {html.escape(kind)}</sub></span>')
