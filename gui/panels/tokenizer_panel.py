@@ -292,16 +292,22 @@ class TokenizerPanel(QWidget):
                                           on_error=lambda error: self.batch_view.set_error(error_text(error)))
 
     # -- custom tokens ---------------------------------------------------------------------------
-    def try_custom_tokens(self):
+    def _custom_tokens(self) -> list[str] | None:
+        """The tokens typed in the Custom tokens tab, or None (with the reason shown) if unusable."""
         if self.handle is None:
             return None
         from services.errors import InputError
         from services.tokenizer_custom import parse_tokens
 
         try:
-            tokens = parse_tokens(self.custom_view.tokens_text())
+            return parse_tokens(self.custom_view.tokens_text())
         except InputError as error:
             self.custom_view.set_error(error_text(error))
+            return None
+
+    def try_custom_tokens(self):
+        tokens = self._custom_tokens()
+        if tokens is None:
             return None
         handle, sample = self.handle, self.custom_view.sample_text()
 
@@ -316,15 +322,8 @@ class TokenizerPanel(QWidget):
 
     def save_custom_tokens(self, folder: str | None = None, library_name: str | None = None):
         """Add the tokens, resize the model's embeddings and save (on the model lane)."""
-        if self.handle is None:
-            return None
-        from services.errors import InputError
-        from services.tokenizer_custom import parse_tokens
-
-        try:
-            tokens = parse_tokens(self.custom_view.tokens_text())
-        except InputError as error:
-            self.custom_view.set_error(error_text(error))
+        tokens = self._custom_tokens()
+        if tokens is None:
             return None
         spec, root = str(self.handle.path), self.context.library_dir
 
