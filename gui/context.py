@@ -39,6 +39,9 @@ class AppContext(QObject):
         self.settings = settings
         self.runner = runner or JobRunner(self)
         self.devices: list = []  # filled by a worker once torch is imported
+        # Every model picker asks for the list; read the folders once per change, not once per picker.
+        self._choices: list[ModelChoice] | None = None
+        self.sig_models_changed.connect(self._forget_choices)  # connected first, so it runs first
 
     # -- device ------------------------------------------------------------------------------
     @property
@@ -70,8 +73,17 @@ class AppContext(QObject):
         self.settings.set_list(Key.RECENT_MODELS, [spec] + recent[:9])
         self.sig_models_changed.emit()
 
+    def _forget_choices(self) -> None:
+        self._choices = None
+
     def model_choices(self) -> list[ModelChoice]:
-        """Built-in model first, then the library, then recently opened folders."""
+        """Built-in model first, then the library, then recently opened folders (cached until
+        ``sig_models_changed``)."""
+        if self._choices is None:
+            self._choices = self._read_model_choices()
+        return list(self._choices)
+
+    def _read_model_choices(self) -> list[ModelChoice]:
         choices = [ModelChoice(BUILTIN_NAME, BUILTIN, "built-in", inspect_model(BUILTIN))]
         seen = {str(choices[0].info.path.resolve())}
         candidates = [(str(p), "library") for p in library.list_library_models(self.library_dir)]
