@@ -44,8 +44,10 @@ def test_killed_worker_process_resumes_without_duplicates_or_gaps(tmp_path, tiny
     args = [data, "--task", "text-classification", "--model", tiny_classifier, "--out", out, "--batch-size", "4"]
     process = cli(*args)
     deadline = time.monotonic() + 120
-    while result_lines(partial) < 200 and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)  # polling another process's output file
+    while result_lines(partial) < 200 and time.monotonic() < deadline:
+        # wait for the worker's next progress report on stderr (or its exit), then look at the file
+        if not os.read(process.stderr.fileno(), 4096):
+            break
     process.send_signal(signal.SIGKILL)
     process.communicate()
     done_before = result_lines(partial)
