@@ -63,18 +63,14 @@ def import_heavy_modules(progress: Progress = no_progress, cancel: CancelToken =
     them may see a half-initialised module), so every worker job calls this first: the first
     one imports, the others wait for it.
     """
-    if _all_imported():
+    if _done.is_set():
         return
     with _IMPORT_LOCK:
-        if not _all_imported():
+        if not _done.is_set():
             _import(progress, cancel)
 
 
-_done = threading.Event()
-
-
-def _all_imported() -> bool:
-    return _done.is_set()
+_done = threading.Event()  # set once every module in MODULES is imported
 
 
 def _import(progress: Progress, cancel: CancelToken) -> None:
