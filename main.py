@@ -16,7 +16,7 @@ import sys  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from services.cli import register_all
+    from cli import register_all
 
     parser = argparse.ArgumentParser(prog="main.py", description="Transformers Workbench (no verb: open the window)")
     parser.add_argument("--library", metavar="DIR", help="model library folder (default: the app's data folder)")
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from services.warmup import configure_torch_environment
+    from services.core.warmup import configure_torch_environment
 
     configure_torch_environment()  # before any verb imports torch
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         from gui.app import run_gui
 
         return run_gui([sys.argv[0]], started_at=_STARTED_AT)
-    from services.cli import run_command
+    from cli import run_command
 
     return run_command(args)
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.warmup import configure_torch_environment  # noqa: E402
+from services.core.warmup import configure_torch_environment  # noqa: E402
 
 configure_torch_environment()  # torch runs here as it does in the app
 
@@ -66,7 +66,7 @@ def write_sentences(path: Path, count: int, seed: int) -> None:
 def build_classifier(folder: Path) -> Path:
     from transformers import AutoTokenizer, BertForSequenceClassification
 
-    from services.model_info import builtin_model_path
+    from services.core.model_info import builtin_model_path
 
     import torch
 
@@ -91,10 +91,10 @@ def main() -> int:
     import torch
     import transformers
 
-    from services.analyse.engine import Engine, EngineOptions, usable_cores
-    from services.analyse.files import scan_file
-    from services.analyse.readers import ReadOptions, iter_file_records
-    from services.models import load_model
+    from services.core.engine import Engine, EngineOptions, usable_cores
+    from services.core.files import scan_file
+    from services.core.readers import ReadOptions, iter_file_records
+    from services.core.models import load_model
 
     transformers.logging.set_verbosity_error()
     logging.getLogger("transformers").setLevel(logging.ERROR)

@@ -68,9 +68,9 @@ def main() -> int:
     import transformers
     from transformers import BertForSequenceClassification  # noqa: F401  (part of the runtime baseline)
 
-    from services.analyse.engine import EngineOptions
+    from services.core.engine import EngineOptions
     from services.analyse.run import AnalyseRequest, analyse
-    from services.models import ModelHost
+    from services.core.models import ModelHost
 
     transformers.logging.set_verbosity_error()
     logging.getLogger("transformers").setLevel(logging.ERROR)

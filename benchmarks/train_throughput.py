@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.warmup import configure_torch_environment  # noqa: E402
+from services.core.warmup import configure_torch_environment  # noqa: E402
 
 configure_torch_environment()  # torch runs here as it does in the app
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -35,7 +35,7 @@ def plain_trainer_run(data, hp, steps: int) -> tuple[float, int]:
     import transformers
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, Trainer, TrainingArguments
 
-    from services.model_info import builtin_model_path
+    from services.core.model_info import builtin_model_path
 
     transformers.set_seed(hp.seed)
     path = str(builtin_model_path())
@@ -59,7 +59,7 @@ def plain_trainer_run(data, hp, steps: int) -> tuple[float, int]:
 
 
 def our_run(data, hp) -> tuple[float, int]:
-    from services.model_info import BUILTIN
+    from services.core.model_info import BUILTIN
     from services.training.trainer import train_model
 
     result = train_model(data, BUILTIN, hp)
@@ -78,7 +78,7 @@ def main() -> int:
 
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
-    from services.model_info import builtin_model_path
+    from services.core.model_info import builtin_model_path
     from services.training import TEXT_CLASSIFICATION
     from services.training.config import Hyperparameters
     from services.training.data import prepare_data

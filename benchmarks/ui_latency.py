@@ -3,7 +3,7 @@
 Starts the real main window offscreen. A 10 ms QTimer records the gap between its ticks from the
 first paint on, while, through the normal job path (the job runner's model lane): the start-up
 job imports torch/transformers, then the built-in model is loaded and 500 sentences are embedded
-with ``services.pipelines.predict``. Prints the worst gap per phase; last line: ``max_stall_ms=N``
+with ``services.run.predict``. Prints the worst gap per phase; last line: ``max_stall_ms=N``
 (the worst gap over all phases; target N <= 50, never above 100).
 """
 
@@ -34,7 +34,7 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     from gui.app import create_window
-    from gui.widgets.first_paint import OnFirstPaint
+    from gui.common.first_paint import OnFirstPaint
 
     app = QApplication([])
     window = create_window()
@@ -54,8 +54,8 @@ def main() -> None:
     timings: dict[str, float] = {}
 
     def run_batch(progress, cancel):
-        from services.models import default_host
-        from services.pipelines import predict
+        from services.core.models import default_host
+        from services.run import predict
 
         state["phase"] = "load built-in model"
         start = time.perf_counter()

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 from gui.context import AppContext
 from gui.main_window import MainWindow
 from gui.settings import Settings
-from gui.widgets.first_paint import OnFirstPaint
+from gui.common.first_paint import OnFirstPaint
 
 WINDOW_SHOWN_MARKER = "WORKBENCH_WINDOW_SHOWN"  # benchmarks/startup.py waits for this line
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from gui.jobs import JobRunner
+from gui.jobs.runner import JobRunner
 from gui.settings import Key, Settings
-from services import library
-from services.errors import ModelError
-from services.model_info import BUILTIN, BUILTIN_NAME, ModelInfo, inspect_model
+from services.library import folder as library
+from services.core.errors import ModelError
+from services.core.model_info import BUILTIN, BUILTIN_NAME, ModelInfo, inspect_model
 
 
 @dataclass

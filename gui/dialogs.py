@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from services.errors import DeviceError, WorkbenchError
+from services.core.errors import DeviceError, WorkbenchError
 
 # Tests set this to False so that no modal dialog blocks; errors then go to the log only.
 DIALOGS_ENABLED = True

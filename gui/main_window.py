@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
@@ -11,11 +10,11 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QFrame, QLab
 
 from gui.context import AppContext
 from gui.dialogs import offer_cpu_fallback, show_error
-from gui.jobs import Job
+from gui.jobs.runner import Job
 from gui.panels import PANELS
 from gui.settings import Key
-from services.errors import DeviceError, ModelError
-from services.model_info import inspect_model
+from services.core.errors import DeviceError, ModelError
+from services.core.model_info import inspect_model
 
 APP_TITLE = "Transformers Workbench"
 AREAS = {
@@ -28,8 +27,8 @@ AREAS = {
 
 def _detect_devices(progress, cancel):
     """Import torch/transformers (slow) and list devices: the first job, after the window shows."""
-    from services.devices import available_devices
-    from services.warmup import import_heavy_modules
+    from services.core.devices import available_devices
+    from services.core.warmup import import_heavy_modules
 
     import_heavy_modules(progress=progress, cancel=cancel)
     return available_devices()
@@ -59,8 +58,7 @@ class MainWindow(QMainWindow):
     def _build_panels(self) -> None:
         first_main: QDockWidget | None = None
         first_bottom: QDockWidget | None = None
-        for module_name, class_name in PANELS:
-            panel_class = getattr(importlib.import_module(module_name), class_name)
+        for panel_class in PANELS:
             panel = panel_class(self.context)
             dock = QDockWidget(panel_class.TITLE, self)
             dock.setObjectName(panel_class.OBJECT_NAME)
@@ -155,7 +153,7 @@ class MainWindow(QMainWindow):
     def _device_list(self):
         if self.context.devices:
             return self.context.devices
-        from services.devices import DeviceInfo
+        from services.core.devices import DeviceInfo
 
         return [DeviceInfo("cpu", "CPU (detecting others…)", ("float32",))]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from services.paths import settings_file
+from services.core.paths import settings_file
 
 
 class Key(enum.Enum):

@@ -18,7 +18,7 @@ from tests import tiny_models  # noqa: E402
 def heavy_modules_imported():
     """Import torch/transformers once up front, as the app's start-up job does, so that short
     signal timeouts in tests measure the work under test rather than the first import."""
-    from services.warmup import import_heavy_modules
+    from services.core.warmup import import_heavy_modules
 
     import_heavy_modules()
 

@@ -7,12 +7,12 @@ import threading
 import numpy as np
 import pytest
 
-from services.analyse.engine import Engine, EngineOptions
-from services.analyse.readers import Record
-from services.cancel import CancelToken
-from services.errors import Cancelled, InputError
-from services.models import load_model
-from services.pipelines import predict
+from services.core.engine import Engine, EngineOptions
+from services.core.readers import Record
+from services.core.cancel import CancelToken
+from services.core.errors import Cancelled, InputError
+from services.core.models import load_model
+from services.run import predict
 from tests.tiny_models import CORPUS
 
 TEXTS = list(dict.fromkeys(CORPUS)) + ["short", "Maria Lopez flew from Paris to Rome with Acme. " * 12]

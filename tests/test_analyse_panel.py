@@ -12,8 +12,8 @@ from PySide6.QtGui import QDropEvent
 
 import gui.dialogs
 from gui.context import AppContext
-from gui.panels.analyse_panel import AnalysePanel
-from gui.widgets.results_model import COLUMNS
+from gui.analyse.panel import AnalysePanel
+from gui.analyse.results_model import COLUMNS
 from tests import tiny_models
 
 WAIT = 120_000
@@ -189,7 +189,7 @@ def test_no_files_is_a_clear_error(qtbot, panel):
 
 
 def test_detail_view_never_loads_a_huge_text_whole():
-    from gui.widgets.analyse_results import DETAIL_CHARS, highlighted_html
+    from gui.analyse.results_view import DETAIL_CHARS, highlighted_html
 
     text = "x" * 5_000_000
     shown = highlighted_html(text, [{"entity_group": "PER", "start": 0, "end": 3, "score": 0.9},

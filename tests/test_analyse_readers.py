@@ -8,9 +8,9 @@ import os
 
 import pytest
 
-from services.analyse.files import collect_files, scan_file, scan_files
-from services.analyse.readers import ReadOptions, iter_records, preview_file, validate_options
-from services.errors import InputError
+from services.core.files import collect_files, scan_file, scan_files
+from services.core.readers import ReadOptions, iter_records, preview_file, validate_options
+from services.core.errors import InputError
 
 
 def read_all(paths, options=None):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QModelIndex, Qt
 
-from gui.widgets.results_model import COLUMNS, ResultsModel, flags_to_bits
+from gui.analyse.results_model import COLUMNS, ResultsModel, flags_to_bits
 
 N = 1_000_000
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from services.analyse.engine import EngineOptions
-from services.analyse.readers import ReadOptions
+from services.core.engine import EngineOptions
+from services.core.readers import ReadOptions
 from services.analyse.results_store import ResultsStore, export, iter_rows, temp_path_for
 from services.analyse.run import AnalyseRequest, analyse
-from services.errors import InputError
+from services.core.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 

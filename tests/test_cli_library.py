@@ -77,8 +77,8 @@ def test_bad_input_gives_one_line_and_exit_2(library, tmp_path, tiny_classifier,
 
 
 def test_verify_a_saved_model(library, tiny_classifier, capsys):
-    from services.library import save_model_atomic
-    from services.models import load_model
+    from services.library.folder import save_model_atomic
+    from services.core.models import load_model
 
     loaded = load_model(str(tiny_classifier), "text-classification")
     save_model_atomic(loaded.model, loaded.tokenizer, "saved")

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import main
-from services.models import load_model
-from services.pipelines import predict
+from services.core.models import load_model
+from services.run import predict
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -80,8 +80,8 @@ def test_a_name_that_exists_is_refused_before_training(tmp_path, library):
 
 
 def test_ctrl_c_cancels_the_token_instead_of_killing():
-    from services.cancel import CancelToken
-    from services.cli.train import _interrupt_cancels
+    from services.core.cancel import CancelToken
+    from cli.train import _interrupt_cancels
 
     token = CancelToken()
     before = signal.getsignal(signal.SIGINT)

@@ -3,9 +3,9 @@
 import pytest
 
 from gui import dialogs
-from services.devices import available_devices, check_device, default_device, out_of_memory_error, torch_dtype
-from services.errors import DeviceError
-from services.models import load_model
+from services.core.devices import available_devices, check_device, default_device, out_of_memory_error, torch_dtype
+from services.core.errors import DeviceError
+from services.core.models import load_model
 
 
 def test_cpu_always_listed():

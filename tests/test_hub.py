@@ -8,11 +8,11 @@ import threading
 
 import pytest
 
-from services.cancel import CancelToken
-from services.errors import Cancelled, InputError
-from services.hub import HubError, HubOfflineError, choose_files, recommended_models, search_models
-from services.hub_download import DOWNLOADS_DIR, download_model
-from services.library import library_dir
+from services.core.cancel import CancelToken
+from services.core.errors import Cancelled, InputError
+from services.library.hub import HubError, HubOfflineError, choose_files, recommended_models, search_models
+from services.library.hub_download import DOWNLOADS_DIR, download_model
+from services.library.folder import library_dir
 from tests.hub_server import FakeHub
 
 REPO = "tiny-org/tiny-sentiment"
@@ -88,7 +88,7 @@ def test_download_reports_progress_skips_other_frameworks_and_loads(hub):
     source = json.loads((folder / ".workbench-source.json").read_text())
     assert source["repo_id"] == REPO and source["commit"] == hub.repos[REPO].commit
 
-    from services.models import load_model
+    from services.core.models import load_model
 
     loaded = load_model(str(folder), "text-classification")
     assert set(loaded.model.config.id2label.values()) == {"negative", "positive"}

@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from services.errors import InputError, ModelError
-from services.internals import generate_code, modes_for, run_internals, score
-from services.model_info import inspect_model
-from services.models import ModelHost
+from services.core.errors import InputError, ModelError
+from services.internals.manual_path import generate_code, modes_for, run_internals, score
+from services.core.model_info import inspect_model
+from services.core.models import ModelHost
 
 TEXT = "The film was a delight from start to finish."
 

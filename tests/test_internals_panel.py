@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from gui.context import AppContext
-from gui.panels.internals_panel import InternalsPanel
+from gui.internals.panel import InternalsPanel
 
 WAIT = 60_000
 

@@ -4,8 +4,8 @@ import threading
 
 import pytest
 
-from gui.jobs import JobRunner, JobState
-from services.errors import InputError
+from gui.jobs.runner import JobRunner, JobState
+from services.core.errors import InputError
 
 
 @pytest.fixture

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from services.cancel import CancelToken
-from services.errors import Cancelled, InputError, ModelError
-from services.hf_cache import hf_cache_dir
-from services.library import find_model, library_dir, list_library_models, list_models, save_model_atomic
-from services.library_ops import delete_model, duplicate_model, edit_labels, import_folder, rename_model
-from services.library_scan import count_parameters_by_loading, find_model_folders
-from services.library_verify import PROBE_FILE, verify_model
-from services.model_card import model_card_html
-from services.models import ModelHost, load_model
+from services.core.cancel import CancelToken
+from services.core.errors import Cancelled, InputError, ModelError
+from services.library.hf_cache import hf_cache_dir
+from services.library.folder import find_model, library_dir, list_library_models, list_models, save_model_atomic
+from services.library.ops import delete_model, duplicate_model, edit_labels, import_folder, rename_model
+from services.library.scan import count_parameters_by_loading, find_model_folders
+from services.library.verify import PROBE_FILE, verify_model
+from services.library.model_card import model_card_html
+from services.core.models import ModelHost, load_model
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt
 import gui.dialogs
 from gui.context import AppContext
 from gui.settings import Key
-from services.library import library_dir, save_model_atomic
-from services.models import default_host, load_model
+from services.library.folder import library_dir, save_model_atomic
+from services.core.models import default_host, load_model
 from tests.hub_server import FakeHub
 
 CARD = "---\nlicense: mit\n---\n# My sentiment model\n\nTrained on **reviews**. <script>alert('x')</script>\n"
@@ -34,7 +34,7 @@ def context(settings):
 
 @pytest.fixture
 def panel(qtbot, context, loaded_classifier):
-    from gui.panels.library_panel import LibraryPanel
+    from gui.library.panel import LibraryPanel
 
     save_model_atomic(loaded_classifier.model, loaded_classifier.tokenizer, "my-sentiment",
                       extra_files={"README.md": CARD})
@@ -176,7 +176,7 @@ def test_extra_folders_with_a_symlink_loop(panel, qtbot, context, tmp_path, tiny
 
 
 def test_folders_settings_dialog_saves_library_and_extra_folders(panel, context, tmp_path):
-    from gui.widgets.library_dialogs import LibrarySettingsDialog
+    from gui.library.dialogs import LibrarySettingsDialog
 
     dialog = LibrarySettingsDialog(context.settings, str(context.library_dir), panel)
     dialog.folder_edit.setText(str(tmp_path / "elsewhere"))

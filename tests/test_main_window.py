@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QDockWidget
 
 from gui import dialogs
 from gui.app import create_window
-from services.errors import ModelError
+from services.core.errors import ModelError
 
 
 def test_title_docks_and_status_bar(main_window):

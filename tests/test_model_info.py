@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from services.errors import ModelError
-from services.model_info import inspect_model
-from services.models import load_model
+from services.core.errors import ModelError
+from services.core.model_info import inspect_model
+from services.core.models import load_model
 
 
 def test_builtin_model_is_an_embedding_model():

@@ -1,4 +1,4 @@
-"""services.pipelines on every task: tiny random models (code paths, equality with transformers'
+"""services.run on every task: tiny random models (code paths, equality with transformers'
 pipeline) and the real built-in model (similarity and zero-shot accuracy claims)."""
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ import contextlib
 
 import pytest
 
-from services.cancel import CancelToken
-from services.code_snippets import code_for
-from services.errors import Cancelled, DeviceError, InputError
-from services.models import load_model
-from services.pipelines import predict, similarity
-from services.pipelines.common import device_errors
+from services.core.cancel import CancelToken
+from services.run.code_snippets import code_for
+from services.core.errors import Cancelled, DeviceError, InputError
+from services.core.models import load_model
+from services.run import predict, similarity
+from services.run.common import device_errors
 
 TEXTS = ["The film was a delight from start to finish.", "Service was slow and the soup was cold.",
          "Maria Lopez joined Acme Corporation in Berlin last spring."]

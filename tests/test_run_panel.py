@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from gui.jobs import JobState
+from gui.jobs.runner import JobState
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 
 import gui.dialogs
-from gui.panels.run_panel import RunPanel
+from gui.run.panel import RunPanel
 from gui.settings import Key
 from tests.test_cli_predict import BAD_KINDS, make_bad_model
 
@@ -25,7 +25,7 @@ def heavy_modules_imported():
     (transformers' lazy module is not safe to import from two threads at once, and other panels
     start io-lane jobs that import it while this panel's model-lane job may be importing it too.)
     """
-    from services.warmup import import_heavy_modules
+    from services.core.warmup import import_heavy_modules
 
     import_heavy_modules()
 
@@ -229,7 +229,7 @@ def test_event_loop_keeps_ticking_while_a_model_loads(qtbot, panel, monkeypatch)
     """
     import threading
 
-    from services.models import default_host
+    from services.core.models import default_host
 
     default_host.forget()  # make sure the built-in model really loads now
     inside_load, release = threading.Event(), threading.Event()

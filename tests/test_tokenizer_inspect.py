@@ -6,11 +6,11 @@ import shutil
 
 import pytest
 
-from services.errors import InputError, ModelError
-from services.tokenizer_batch import encode_batch, split_lines
-from services.tokenizer_compare import compare_tokenizers
-from services.tokenizer_custom import add_custom_tokens, parse_tokens, save_with_custom_tokens
-from services.tokenizer_inspect import describe_normalisation, encode, explain_round_trip, load_tokenizer, steps
+from services.core.errors import InputError, ModelError
+from services.tokenizer.batch import encode_batch, split_lines
+from services.tokenizer.compare import compare_tokenizers
+from services.tokenizer.custom import add_custom_tokens, parse_tokens, save_with_custom_tokens
+from services.tokenizer.inspect import describe_normalisation, encode, explain_round_trip, load_tokenizer, steps
 
 SEED = "I'm so excited to be learning about large language models."
 SEED_TOKENS = ["[CLS]", "i", "'", "m", "so", "excited", "to", "be", "learning", "about", "large", "language",

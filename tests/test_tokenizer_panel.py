@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 import gui.dialogs
 from gui.context import AppContext
-from gui.panels.tokenizer_panel import SEED_TEXT, TokenizerPanel
+from gui.tokenizer.panel import SEED_TEXT, TokenizerPanel
 
 WAIT = 60_000
 

@@ -8,7 +8,7 @@ from PySide6.QtGui import QDropEvent
 
 import gui.dialogs
 from gui.context import AppContext
-from gui.panels.train_panel import TrainPanel
+from gui.train.panel import TrainPanel
 from services.training.trainer import _Run
 from tests.test_training_data import sentiment_rows, write_conll, write_csv
 

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from services.errors import InputError
+from services.core.errors import InputError
 from services.training import TEXT_CLASSIFICATION, TOKEN_CLASSIFICATION
 from services.training.data import (
     guess_columns, imbalance_warning, label_value, ordered_labels, prepare_data, sha256_of, summarize,

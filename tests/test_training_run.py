@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from services.cancel import CancelToken
-from services.errors import Cancelled, DeviceError, InputError, ModelError
+from services.core.cancel import CancelToken
+from services.core.errors import Cancelled, DeviceError, InputError, ModelError
 from services.training import TEXT_CLASSIFICATION, TOKEN_CLASSIFICATION
 from services.training.config import Hyperparameters, TrainingSnapshot
 from services.training.data import prepare_data
@@ -81,7 +81,7 @@ def test_saved_model_reloads_with_identical_predictions(sentiment, tiny_encoder,
         assert needle in card, needle
     summary = json.loads((folder / "training.json").read_text())
     assert summary["metrics"]["accuracy"] == round(result.metrics["accuracy"], 4)
-    from services.model_info import inspect_model
+    from services.core.model_info import inspect_model
 
     assert "text-classification" in inspect_model(folder).tasks
 
@@ -187,7 +187,7 @@ def test_ner_training_entity_f1_and_reload(tmp_path, tiny_ner):
     assert len(result.confusion) == 9 and sum(map(sum, result.confusion)) == sum(len(t) for t in data.validation.targets)
     assert result.losses[-1][1] < result.losses[0][1]
     folder = save_result(result, "ner", root=tmp_path / "lib")
-    from services.model_info import inspect_model
+    from services.core.model_info import inspect_model
 
     assert "token-classification" in inspect_model(folder).tasks
 

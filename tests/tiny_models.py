@@ -10,7 +10,7 @@ import json
 import shutil
 from pathlib import Path
 
-from services.model_info import builtin_model_path
+from services.core.model_info import builtin_model_path
 
 BERT_TOKENIZER_FILES = ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
 NER_LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]

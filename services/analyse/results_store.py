@@ -19,7 +19,7 @@ from typing import Iterator
 
 import numpy as np
 
-from services.errors import InputError
+from services.core.errors import InputError
 
 FORMAT = "workbench-analyse/1"
 

@@ -14,15 +14,15 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.analyse.engine import Engine, EngineOptions
-from services.analyse.files import FileWarning, InputFile, collect_files, scan_files
+from services.core.engine import Engine, EngineOptions
+from services.core.files import FileWarning, InputFile, collect_files, scan_files
 from services.analyse.manifest import now_iso, versions, weights_sha256
-from services.analyse.readers import ReadOptions, iter_records, validate_options
+from services.core.readers import ReadOptions, iter_records, validate_options
 from services.analyse.results_store import ResultsStore, write_json_atomic
-from services.cancel import NEVER_CANCELLED, CancelToken, Progress, format_eta, no_progress
-from services.errors import Cancelled, InputError
-from services.model_info import TASKS, inspect_model
-from services.paths import app_data_dir
+from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, format_eta, no_progress
+from services.core.errors import Cancelled, InputError
+from services.core.model_info import TASKS, inspect_model
+from services.core.paths import app_data_dir
 
 
 @dataclass
@@ -157,7 +157,7 @@ def analyse(request: AnalyseRequest, results_path: str | Path | None = None, *, 
         if store.restarted_reason:
             warnings.append(FileWarning(str(results_path), "restart", f"started over: {store.restarted_reason}"))
         if host is None:
-            from services.models import default_host as host
+            from services.core.models import default_host as host
         progress(0, None, f"Loading {info.display_name}")
         loaded = host.get(request.model, request.task, device=request.device, dtype=request.dtype, cancel=cancel)
         engine = Engine(loaded, request.engine)

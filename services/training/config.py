@@ -23,7 +23,7 @@ class Hyperparameters:
         return asdict(self)
 
     def check(self) -> None:
-        from services.errors import InputError
+        from services.core.errors import InputError
 
         problems = []
         if self.epochs < 1:

@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.errors import InputError
+from services.core.errors import InputError
 from services.training import TEXT_CLASSIFICATION, TOKEN_CLASSIFICATION, TRAIN_TASKS
 
 MIN_ROWS = 10

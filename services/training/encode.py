@@ -6,7 +6,7 @@ the word's label, the other subwords and the special tokens get -100 (ignored by
 
 from __future__ import annotations
 
-from services.errors import InputError
+from services.core.errors import InputError
 
 IGNORE = -100
 

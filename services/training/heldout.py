@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.cancel import NEVER_CANCELLED, CancelToken
-from services.errors import InputError
+from services.core.cancel import NEVER_CANCELLED, CancelToken
+from services.core.errors import InputError
 from services.training import TEXT_CLASSIFICATION
 from services.training.config import TrainResult
 from services.training.data import load_examples

@@ -6,8 +6,8 @@ import json
 import os
 from pathlib import Path
 
-from services import library
-from services.errors import InputError
+from services.library import folder as library
+from services.core.errors import InputError
 from services.training.card import model_card
 from services.training.config import TrainResult
 

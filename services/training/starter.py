@@ -11,9 +11,9 @@ import os
 import time
 from pathlib import Path
 
-from services.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
-from services.errors import InputError
-from services.model_info import BUILTIN
+from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from services.core.errors import InputError
+from services.core.model_info import BUILTIN
 from services.training import TEXT_CLASSIFICATION
 from services.training.config import Hyperparameters, TrainResult
 

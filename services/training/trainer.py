@@ -18,10 +18,10 @@ import shutil
 import tempfile
 import time
 
-from services.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
-from services.devices import check_device, is_out_of_memory, out_of_memory_error
-from services.errors import Cancelled, DeviceError, ModelError
-from services.model_info import BUILTIN, ModelInfo, inspect_model
+from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from services.core.devices import check_device, is_out_of_memory, out_of_memory_error
+from services.core.errors import Cancelled, DeviceError, ModelError
+from services.core.model_info import BUILTIN, ModelInfo, inspect_model
 from services.training import TEXT_CLASSIFICATION, TOKEN_CLASSIFICATION
 from services.training.config import Hyperparameters, TrainingSnapshot, TrainResult
 from services.training.data import PreparedData

@@ -1,0 +1,103 @@
+"""``main.py predict``: run a task on texts and print one JSON object per text on stdout.
+
+    python main.py predict --task text-classification --model ./my-model "Great film!" "Dull."
+    python main.py predict --task zero-shot-classification --model builtin --labels sports,politics "..."
+    python main.py predict --task sentence-similarity --model builtin "A cat sits." "A kitten rests."
+
+With ``sentence-similarity`` and exactly two texts it prints their cosine; otherwise each text's
+embedding shape (``--embeddings`` adds the vectors). Texts "-" are read from stdin, one per line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from services.core.errors import InputError
+from services.core.model_info import TASKS
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("predict", help="run a task on texts and print one JSON line per text",
+                                   description=__doc__.split("\n\n")[0])
+    parser.add_argument("--task", required=True, choices=list(TASKS), help="what to do with the texts")
+    parser.add_argument("--model", required=True, help="a save_pretrained() folder, or 'builtin'")
+    parser.add_argument("--labels", help="zero-shot candidate labels, comma-separated")
+    parser.add_argument("--template", help="zero-shot hypothesis template with {} for the label")
+    parser.add_argument("--multi-label", action="store_true", help="zero-shot: score each label on its own")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps (default: cpu)")
+    parser.add_argument("--dtype", default="float32", help="float32, float16 or bfloat16")
+    parser.add_argument("--top-k", type=int, help="classification: how many classes; fill-mask: candidates")
+    parser.add_argument("--aggregation", default="simple", help="NER: none, simple, first, average or max")
+    parser.add_argument("--max-new-tokens", type=int, help="text generation: tokens to add")
+    parser.add_argument("--temperature", type=float, help="text generation: sampling temperature")
+    parser.add_argument("--top-p", type=float, help="text generation: nucleus sampling probability")
+    parser.add_argument("--greedy", action="store_true", help="text generation: no sampling")
+    parser.add_argument("--seed", type=int, help="text generation: random seed")
+    parser.add_argument("--embeddings", action="store_true", help="similarity: print the vectors too")
+    parser.add_argument("texts", nargs="*", metavar="TEXT", help="texts to run on ('-' reads lines from stdin)")
+    parser.set_defaults(handler=run)
+
+
+def _texts(args) -> list[str]:
+    texts: list[str] = []
+    for text in args.texts:
+        if text == "-":
+            texts += [line.rstrip("\n") for line in sys.stdin if line.strip()]
+        else:
+            texts.append(text)
+    if not texts:
+        raise InputError("No text given.", hint="Pass the texts after the options, or '-' to read them from stdin.")
+    return texts
+
+
+def _options(args) -> dict:
+    options: dict = {"aggregation_strategy": args.aggregation}
+    if args.top_k is not None:
+        options["top_k"] = args.top_k
+    if args.labels is not None:
+        options["candidate_labels"] = args.labels
+    if args.template:
+        options["hypothesis_template"] = args.template
+    options["multi_label"] = args.multi_label
+    for name in ("max_new_tokens", "temperature", "top_p", "seed"):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
+    if args.greedy:
+        options["do_sample"] = False
+    return options
+
+
+def run(args) -> int:
+    from services.core.models import load_model
+    from services.run import predict, similarity
+    from services.run.common import check_texts
+
+    texts = check_texts(_texts(args))
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # stderr carries our own progress and one-line errors only
+    hf_logging.set_verbosity_error()
+    progress = None
+    if sys.stderr.isatty():
+        from cli.progress import StderrProgress
+
+        progress = StderrProgress(args.task)
+    kwargs = {"progress": progress} if progress else {}
+    try:
+        loaded = load_model(args.model, args.task, device=args.device, dtype=args.dtype, **kwargs)
+        if args.task == "sentence-similarity" and len(texts) == 2:
+            results = [similarity(loaded, texts[0], texts[1], **kwargs)]
+            results[0] = {"text_a": texts[0], "text_b": texts[1], **results[0]}
+        else:
+            results = [{"text": text, **result} for text, result in
+                       zip(texts, predict(loaded, texts, _options(args), **kwargs))]
+            if args.task == "sentence-similarity" and not args.embeddings:
+                for result in results:
+                    del result["embedding"]
+    finally:
+        if progress:
+            progress.close()
+    for result in results:
+        print(json.dumps(result, ensure_ascii=False))
+    return 0

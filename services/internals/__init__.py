@@ -1,0 +1,1 @@
+"""services.internals.manual_path"""

@@ -1,0 +1,37 @@
+"""Run a task on a loaded model: the one entry point the GUI, the CLI and other panels call.
+
+``predict(loaded, texts, options)`` returns one dict per text (see each runner for its keys);
+``similarity(loaded, a, b)`` compares two texts. Empty text raises :class:`InputError`; a text
+longer than the model's limit is truncated and its result says ``"truncated": True``; a device
+that runs out of memory raises the :class:`DeviceError` from ``services.core.devices``.
+"""
+
+from __future__ import annotations
+
+from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from services.core.errors import InputError
+from services.run.classify import AGGREGATIONS, classify, fill_mask, recognise_entities
+from services.run.common import check_texts
+from services.run.embeddings import DEFAULT_TEMPLATE, SIMILARITY_SCALE, embeddings, similarity, zero_shot
+from services.run.generate import generate
+
+RUNNERS = {
+    "text-classification": classify,
+    "token-classification": recognise_entities,
+    "zero-shot-classification": zero_shot,
+    "fill-mask": fill_mask,
+    "sentence-similarity": embeddings,
+    "text-generation": generate,
+}
+
+__all__ = ["predict", "similarity", "RUNNERS", "AGGREGATIONS", "DEFAULT_TEMPLATE", "SIMILARITY_SCALE"]
+
+
+def predict(loaded, texts: list[str], options: dict | None = None, *, progress: Progress = no_progress,
+            cancel: CancelToken = NEVER_CANCELLED) -> list[dict]:
+    """Run ``loaded.task`` on every text; one result dict per text, in order."""
+    runner = RUNNERS.get(loaded.task)
+    if runner is None:
+        raise InputError(f"The task '{loaded.task}' cannot be run here.", hint=f"Tasks: {', '.join(RUNNERS)}.")
+    texts = check_texts(texts)
+    return runner(loaded, texts, dict(options or {}), progress=progress, cancel=cancel)
