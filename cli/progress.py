@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 import time
 
+from services.core.eta import format_eta, remaining_seconds
+
 
 class StderrProgress:
     def __init__(self, label: str = "", stream=None, interval: float = 0.2):
@@ -25,7 +27,8 @@ class StderrProgress:
             fraction = max(0.0, min(1.0, done / total))
             bar = "#" * int(fraction * 30)
             elapsed = now - self._started
-            eta = f" ETA {elapsed * (1 - fraction) / fraction:5.0f}s" if 0 < fraction < 1 and "ETA" not in message else ""
+            left = remaining_seconds(done, total, elapsed)
+            eta = f" ETA {format_eta(left)}" if left is not None and "ETA" not in message else ""
             line = f"\r{self.label} [{bar:<30}] {fraction * 100:5.1f}% {message[:60]}{eta}"
         else:
             line = f"\r{self.label} {message[:60]}"

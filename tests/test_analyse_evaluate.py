@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from services.analyse.evaluate import compare_files, evaluate, evaluate_file, gold_mapper
+from services.analyse.evaluate import compare_files, evaluate_file, gold_mapper
+from services.core.metrics import evaluate
 
 
 def test_metrics_on_a_hand_checked_example():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.training.metrics import (
+from services.core.metrics import (
     accuracy, classification_metrics, confusion_matrix, entity_metrics, entity_spans, macro_f1, main_metric,
 )
 

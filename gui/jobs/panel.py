@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QProgressBar, Q
 
 from gui.context import AppContext
 from gui.jobs.runner import Job, JobProgress, JobState
-from services.core.cancel import format_eta
+from services.core.eta import format_eta, remaining_seconds
 
 KEEP_FINISHED = 15
 
@@ -64,9 +64,10 @@ class JobRow:
             self.bar.setRange(0, 1000)
             self.bar.setValue(int(fraction * 1000))
         status = event.message or "running"
-        if fraction and self.job.started_at is not None and 0 < fraction < 1:
-            elapsed = time.monotonic() - self.job.started_at
-            status += f" · ETA {format_eta(elapsed * (1 - fraction) / fraction)}"
+        left = None if self.job.started_at is None or fraction is None else \
+            remaining_seconds(fraction, 1.0, time.monotonic() - self.job.started_at)
+        if left is not None:
+            status += f" · ETA {format_eta(left)}"
         self.item.setText(2, status)
         self.item.setToolTip(2, status)
 

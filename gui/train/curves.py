@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from gui.common.first_paint import OnFirstPaint
-from services.core.cancel import format_eta
+from services.core.eta import format_eta
 
 METRIC_STYLES = {  # metric key: (legend name, colour, symbol, size); accuracy is drawn big, dashed, underneath
     "accuracy": ("accuracy", "#1f77b4", "s", 11),

@@ -1,14 +1,14 @@
-"""Metrics against gold labels (accuracy, macro-F1, per-class precision/recall, confusion matrix)
-and the comparison of two models' results on the same input. Plain Python and numpy.
+"""A results file against its gold labels (the metrics themselves are ``services.core.metrics``), and
+the comparison of two models' results on the same input.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import numpy as np
 
 from services.analyse.results_store import iter_rows
+from services.core.metrics import Evaluation, evaluate
 
 
 def predicted_label(row: dict) -> str | None:
@@ -42,55 +42,6 @@ def gold_mapper(id2label: dict | None):
         return gold
 
     return mapped
-
-
-@dataclass
-class Evaluation:
-    labels: list[str]
-    confusion: np.ndarray  # rows: gold, columns: predicted
-    accuracy: float
-    macro_f1: float
-    per_class: list[dict] = field(default_factory=list)  # label, precision, recall, f1, support
-    total: int = 0
-    without_gold: int = 0
-
-    def summary(self) -> str:
-        lines = [f"accuracy={self.accuracy:.4f} macro_f1={self.macro_f1:.4f} records={self.total}"]
-        for item in self.per_class:
-            lines.append(f"  {item['label']}: precision={item['precision']:.4f} recall={item['recall']:.4f} "
-                         f"f1={item['f1']:.4f} support={item['support']}")
-        return "\n".join(lines)
-
-    def to_dict(self) -> dict:
-        return {"labels": self.labels, "confusion": self.confusion.tolist(), "accuracy": self.accuracy,
-                "macro_f1": self.macro_f1, "per_class": self.per_class, "total": self.total,
-                "without_gold": self.without_gold}
-
-
-def evaluate(gold: list[str], predicted: list[str], labels: list[str] | None = None) -> Evaluation:
-    """Metrics for paired gold / predicted labels. Classes: ``labels`` or every label seen in either."""
-    if len(gold) != len(predicted):
-        raise ValueError("gold and predicted differ in length")
-    labels = list(labels) if labels else sorted(set(gold) | set(predicted))
-    index = {label: i for i, label in enumerate(labels)}
-    matrix = np.zeros((len(labels), len(labels)), dtype=np.int64)
-    for g, p in zip(gold, predicted):
-        matrix[index[g], index[p]] += 1
-    total = int(matrix.sum())
-    correct = int(np.trace(matrix))
-    per_class = []
-    f1s = []
-    for i, label in enumerate(labels):
-        tp = int(matrix[i, i])
-        predicted_as = int(matrix[:, i].sum())
-        actual = int(matrix[i, :].sum())
-        precision = tp / predicted_as if predicted_as else 0.0
-        recall = tp / actual if actual else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        f1s.append(f1)
-        per_class.append({"label": label, "precision": precision, "recall": recall, "f1": f1, "support": actual})
-    return Evaluation(labels, matrix, correct / total if total else 0.0, float(np.mean(f1s)) if f1s else 0.0,
-                      per_class, total)
 
 
 def evaluate_file(results_path, id2label: dict | None = None) -> Evaluation | None:

@@ -19,7 +19,8 @@ from services.core.files import FileWarning, InputFile, collect_files, scan_file
 from services.analyse.manifest import now_iso, versions, weights_sha256
 from services.core.readers import ReadOptions, iter_records, validate_options
 from services.analyse.results_store import ResultsStore, write_json_atomic
-from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, format_eta, no_progress
+from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from services.core.eta import RecentRate, format_eta
 from services.core.errors import Cancelled, InputError
 from services.core.model_info import TASKS, inspect_model
 from services.core.paths import app_data_dir
@@ -108,19 +109,6 @@ def run_key_for(request: AnalyseRequest, files: list[InputFile], weights: str) -
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
-class _Rate:
-    """Records per second over the last ~10 s (so a pause or a slow start fades out)."""
-
-    def __init__(self) -> None:
-        self.samples: deque[tuple[float, int]] = deque()
-
-    def add(self, count: int) -> float:
-        now = time.monotonic()
-        self.samples.append((now, count))
-        while len(self.samples) > 2 and now - self.samples[0][0] > 10:
-            self.samples.popleft()
-        first_t, first_n = self.samples[0]
-        return (count - first_n) / (now - first_t) if now > first_t else 0.0
 
 
 def result_labels(engine: Engine) -> dict[int, str]:
@@ -162,7 +150,7 @@ def analyse(request: AnalyseRequest, results_path: str | Path | None = None, *, 
         loaded = host.get(request.model, request.task, device=request.device, dtype=request.dtype, cancel=cancel)
         engine = Engine(loaded, request.engine)
         total = max(expected_records(files, request.read), store.rows)
-        rate = _Rate()
+        rate = RecentRate()
         counts = {"truncated": 0, "chunked": 0, "empty": 0, "too_long": 0}
         new_rows = 0
         progress(store.rows, total, "Analysing", {"rows": store.rows, "results": str(results_path),
@@ -187,7 +175,8 @@ def analyse(request: AnalyseRequest, results_path: str | Path | None = None, *, 
             done = store.rows
             total = max(total, done)
             speed = rate.add(new_rows)
-            eta = f" · ETA {format_eta((total - done) / speed)}" if speed > 0 and total > done else ""
+            left = RecentRate.remaining(done, total, speed)
+            eta = f" · ETA {format_eta(left)}" if left is not None else ""
             progress(done, total, f"{done:,} / ~{total:,} records · {speed:,.1f} rec/s{eta}",
                      {"rows": done, "results": str(results_path), "warnings": len(warnings), "rate": speed,
                       "warning_list": warnings})  # only ever appended to: a reader may copy it any time

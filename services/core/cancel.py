@@ -69,12 +69,3 @@ class _NeverCancelled(CancelToken):
 
 NEVER_CANCELLED = _NeverCancelled()
 
-
-def format_eta(seconds: float) -> str:
-    """A remaining time as a person reads it: ``42s``, ``3m 05s``, ``1h 07m``."""
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m {seconds % 60:02d}s"
-    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"

@@ -9,7 +9,7 @@ from services.core.errors import InputError
 from services.training import TEXT_CLASSIFICATION
 from services.training.config import TrainResult
 from services.training.data import load_examples
-from services.training.metrics import classification_metrics, entity_metrics
+from services.core.metrics import classification_metrics, entity_metrics
 
 
 def measure_on_file(result: TrainResult, path: str | Path, text_column: str | None = None,

@@ -25,7 +25,8 @@ from services.core.model_info import BUILTIN, ModelInfo, inspect_model
 from services.training import TEXT_CLASSIFICATION, TOKEN_CLASSIFICATION
 from services.training.config import Hyperparameters, TrainingSnapshot, TrainResult
 from services.training.data import PreparedData
-from services.training.metrics import classification_metrics, confusion_matrix, entity_metrics, entity_spans, main_metric
+from services.core.eta import remaining_seconds
+from services.core.metrics import classification_metrics, confusion_matrix, entity_metrics, entity_spans, main_metric
 
 AUTO_CLASSES = {TEXT_CLASSIFICATION: "AutoModelForSequenceClassification",
                 TOKEN_CLASSIFICATION: "AutoModelForTokenClassification"}
@@ -84,10 +85,8 @@ class _Run:
 
     def snapshot(self, phase: str, result: TrainResult | None = None) -> TrainingSnapshot:
         elapsed = time.monotonic() - self.started
-        eta = None
-        if self.train_started is not None and self.step and self.total:
-            per_step = (time.monotonic() - self.train_started) / self.step
-            eta = max(0.0, per_step * (self.total - self.step))
+        eta = None if self.train_started is None else \
+            remaining_seconds(self.step, self.total, time.monotonic() - self.train_started)
         return TrainingSnapshot(phase, self.step, self.total, self.epoch, self.epochs, tuple(self.losses),
                                 tuple(dict(e) for e in self.evals), self.metric_name, elapsed, eta, result)
 
