@@ -87,8 +87,9 @@ def test_tsv_and_jsonl_and_column_choice(tmp_path):
 
 def test_guess_columns():
     assert guess_columns(["id", "text", "label", "domain"]) == ("text", "label")
-    assert guess_columns(["review", "stars"]) == ("review", "stars")
-    assert guess_columns(["only"]) == ("only", None)
+    assert guess_columns(["review", "stars"], need_label=True) == ("review", "stars")
+    assert guess_columns(["review", "stars"]) == ("review", None)  # Analyse: a gold label is optional
+    assert guess_columns(["only"], need_label=True) == ("only", None)
 
 
 def test_numeric_and_string_labels_both_work(tmp_path):
@@ -215,13 +216,53 @@ def test_unreadable_files(tmp_path):
     (tmp_path / "x.xlsx").write_bytes(b"PK")
     with pytest.raises(InputError, match="file type"):
         prepare_data(tmp_path / "x.xlsx", TEXT_CLASSIFICATION)
-    (tmp_path / "latin.csv").write_bytes("text,label\ncaf\xe9,positive\n".encode("latin-1"))
-    with pytest.raises(InputError, match="not UTF-8"):
-        prepare_data(tmp_path / "latin.csv", TEXT_CLASSIFICATION)
-    (tmp_path / "bad.jsonl").write_text('{"text": "a", "label": 1}\n{oops\n')
-    with pytest.raises(InputError, match="Line 2 .* not valid JSON"):
-        prepare_data(tmp_path / "bad.jsonl", TEXT_CLASSIFICATION)
+    (tmp_path / "only_broken.jsonl").write_text('{oops\n[1, 2]\n')
+    with pytest.raises(InputError, match="has no rows"):
+        prepare_data(tmp_path / "only_broken.jsonl", TEXT_CLASSIFICATION)
     with pytest.raises(InputError, match="NER needs tokens"):
         prepare_data(write_csv(tmp_path / "t.csv", sentiment_rows(20)), TOKEN_CLASSIFICATION)
     with pytest.raises(InputError, match="CoNLL"):
         prepare_data(write_conll(tmp_path / "n.conll"), TEXT_CLASSIFICATION)
+
+
+def test_cp1252_and_utf16_training_files_are_read_with_analyses_warning(tmp_path):
+    """The same reader as Analyse: a cp1252 file is accepted with the warning Analyse shows; UTF-16 by BOM."""
+    from services.core.files import scan_file
+    from services.core.readers import ReadOptions, iter_file_records
+
+    rows = [(f"caf\xe9 n\xb0{i} was {'lovely' if i % 2 else 'awful'}", "positive" if i % 2 else "negative")
+            for i in range(20)]
+    body = "text,label\n" + "".join(f"{t},{lab}\n" for t, lab in rows)
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(body.encode("cp1252"))
+    data = prepare_data(latin, TEXT_CLASSIFICATION)
+    texts = sorted(data.train.inputs + data.validation.inputs)
+    assert texts == sorted(t for t, _ in rows)  # decoded as cp1252, not mangled
+    info, _ = scan_file(str(latin))
+    analyse_warning = [str(w) for w in info.warnings]
+    assert analyse_warning and all(w in data.warnings for w in analyse_warning)
+    assert "cp1252" in analyse_warning[0]
+    analysed = [r.text for r in iter_file_records(info, ReadOptions(), [])]
+    assert sorted(analysed) == texts  # Analyse reads the very same texts
+    wide = tmp_path / "wide.csv"
+    wide.write_bytes(body.encode("utf-16"))
+    data16 = prepare_data(wide, TEXT_CLASSIFICATION)
+    assert sorted(data16.train.inputs + data16.validation.inputs) == texts and not data16.warnings[:1] == analyse_warning
+
+
+def test_binary_training_file_says_binary(tmp_path):
+    binary = tmp_path / "model.csv"
+    binary.write_bytes(b"text,label\n\x00\x01\x02\x00" * 50)
+    with pytest.raises(InputError, match="binary file") as caught:
+        prepare_data(binary, TEXT_CLASSIFICATION)
+    assert "UTF-8" not in str(caught.value) + (caught.value.hint or "")
+
+
+def test_broken_json_lines_are_skipped_with_their_line_numbers(tmp_path):
+    lines = [json.dumps({"text": t, "label": lab}) for t, lab in sentiment_rows(20)]
+    lines.insert(3, "{oops")
+    path = tmp_path / "some_broken.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    data = prepare_data(path, TEXT_CLASSIFICATION)
+    assert len(data.train) + len(data.validation) == 20
+    assert any("line 4" in w and "not valid JSON" in w for w in data.warnings)

@@ -25,8 +25,9 @@ from services.core.files import FileWarning, InputFile
 from services.core.errors import InputError
 
 DEFAULT_MAX_CHARS = 1_000_000
-TEXT_COLUMN_GUESSES = ("text", "sentence", "review", "content", "body", "message", "comment", "document")
-GOLD_COLUMN_GUESSES = ("label", "gold", "labels", "class", "category", "sentiment", "target")
+# Column / field names tried in this order (case-insensitive) by every reader: Analyse and Train.
+TEXT_COLUMN_GUESSES = ("text", "sentence", "review", "content", "body", "message", "comment", "document", "utterance")
+GOLD_COLUMN_GUESSES = ("label", "gold", "labels", "class", "category", "sentiment", "target", "y")
 MAX_WARNINGS_PER_FILE = 200
 
 
@@ -160,9 +161,31 @@ def _pick(columns: list[str], wanted: str | None, guesses: tuple[str, ...], what
     return 0 if columns else None
 
 
+def delimiter_of(kind: str, first_line: str) -> str:
+    """Tab for .tsv, and for a .csv whose header has tabs but no commas (a TSV saved as .csv); else comma."""
+    if kind == "tsv" or ("\t" in first_line and "," not in first_line):
+        return "\t"
+    return ","
+
+
 def _csv_reader(handle, info: InputFile):
     csv.field_size_limit(1 << 30)  # the per-cell limit is enforced by max_chars below
-    return csv.reader(handle, delimiter="\t" if info.kind == "tsv" else ",")
+    first_line = handle.readline(1 << 16)
+    handle.seek(0)
+    return csv.reader(handle, delimiter=delimiter_of(info.kind, first_line))
+
+
+def guess_columns(columns: list[str], need_label: bool = False) -> tuple[str | None, str | None]:
+    """The likely text and label columns, by name (``*_GUESSES``); the text column falls back to the
+    first column. The label falls back to the last other column only when one is required (training);
+    for Analyse a gold label is optional, so no name match means none."""
+    lowered = {c.strip().lower(): c for c in columns}
+    text = next((lowered[n] for n in TEXT_COLUMN_GUESSES if n in lowered), columns[0] if columns else None)
+    label = next((lowered[n] for n in GOLD_COLUMN_GUESSES if n in lowered and lowered[n] != text), None)
+    if label is None and need_label:
+        others = [c for c in columns if c != text]
+        label = others[-1] if others else None
+    return text, label
 
 
 def _csv_records(info: InputFile, options: ReadOptions, sink: _Sink) -> Iterator[Record]:
@@ -374,9 +397,7 @@ def preview_file(info: InputFile, rows: int = 8, options: ReadOptions | None = N
                 table = []
                 sink.warn("broken-line", f"unreadable CSV ({error})", reader.line_num)
         header = table[0] if table else []
-        lowered = [c.strip().lower() for c in header]
-        text = next((header[lowered.index(g)] for g in TEXT_COLUMN_GUESSES if g in lowered), header[0] if header else None)
-        gold = next((header[lowered.index(g)] for g in GOLD_COLUMN_GUESSES if g in lowered), None)
+        text, gold = guess_columns(header)
         return Preview(info.path, info.kind, info.encoding, header, table[1:], text, gold, warnings)
     if info.kind in ("jsonl", "json"):
         values = [v for _p, _n, v in itertools.islice(_json_values(info, ReadOptions(max_chars=options.max_chars), sink), rows)]
@@ -388,9 +409,57 @@ def preview_file(info: InputFile, rows: int = 8, options: ReadOptions | None = N
                  for v in values]
         first = values[0] if values else None
         text = _guess_field(first, TEXT_COLUMN_GUESSES)
-        lowered = {k.lower(): k for k in keys}
-        gold = next((lowered[g] for g in GOLD_COLUMN_GUESSES if g in lowered), None)
+        gold = guess_columns(keys)[1]
         return Preview(info.path, info.kind, info.encoding, keys, table, text, gold, warnings)
     with _open_text(info) as handle:
         lines = [[text[:200]] for _n, text, _l in itertools.islice(_read_lines(handle, 4096), rows)]
     return Preview(info.path, info.kind, info.encoding, ["line"], lines, None, None, warnings)
+
+
+# -- whole files, for training (the same decoding, delimiters, JSON handling and warnings) -------------
+def read_text(info: InputFile) -> str:
+    """The whole file as text, decoded as the scan decided (cp1252 with replacement characters)."""
+    with _open_text(info) as handle:
+        return handle.read()
+
+
+def table_rows(info: InputFile, warnings: list[FileWarning]) -> tuple[list[str], list[dict]]:
+    """Every row of a CSV/TSV (header → column names) or JSONL/JSON file (objects) as dicts, with a
+    ``"line"`` key. Broken rows and JSON lines are reported in ``warnings`` and skipped, as in Analyse."""
+    sink = _Sink(info.path, warnings)
+    rows: list[dict] = []
+    if info.kind in ("csv", "tsv"):
+        with _open_text(info, newline="") as handle:
+            reader = _csv_reader(handle, info)
+            try:
+                header = [name.strip() for name in next(reader)]
+            except StopIteration:
+                return [], []
+            except csv.Error as error:
+                raise InputError(f"'{info.path}' is not readable as CSV: {error}.") from None
+            start_line = reader.line_num + 1
+            while True:
+                try:
+                    values = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as error:
+                    sink.warn("broken-line", f"unreadable CSV row ({error}); skipped", start_line)
+                    start_line = reader.line_num + 1
+                    continue
+                line, start_line = start_line, reader.line_num + 1
+                if not any(value.strip() for value in values):
+                    continue  # a blank line is no row
+                row = {name: (values[i] if i < len(values) else None) for i, name in enumerate(header)}
+                row["line"] = line
+                rows.append(row)
+        return header, rows
+    columns: list[str] = []
+    where = "item" if info.kind == "json" else "line"
+    for _position, number, value in _json_values(info, ReadOptions(), sink):
+        if not isinstance(value, dict):
+            sink.warn("broken-line", f"{where} {number} is not a JSON object; skipped", number)
+            continue
+        columns += [str(key) for key in value if str(key) not in columns and key != "line"]
+        rows.append({**value, "line": value.get("line", number)})
+    return columns, rows

@@ -7,9 +7,6 @@ Classification: CSV / TSV / JSONL with a text column and a label column. Token c
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import json
 import random
 import re
@@ -18,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.core.errors import InputError
+from services.core.files import InputFile
+from services.core.readers import guess_columns, read_text, table_rows
 from services.training import TEXT_CLASSIFICATION, TOKEN_CLASSIFICATION, TRAIN_TASKS
 
 MIN_ROWS = 10
@@ -25,8 +24,6 @@ IMBALANCE_RATIO = 5.0  # largest class / smallest class at which we warn
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 CONLL_SUFFIXES = {".conll", ".conllu", ".bio", ".iob", ".txt"}
-TEXT_COLUMN_NAMES = ("text", "sentence", "review", "content", "body", "document", "utterance")
-LABEL_COLUMN_NAMES = ("label", "labels", "sentiment", "class", "category", "target", "y")
 TOKEN_KEYS = ("tokens", "words")
 TAG_KEYS = ("tags", "ner_tags", "labels")
 BIO_TAG = re.compile(r"^(O|[BI]-\S+)$")
@@ -41,6 +38,7 @@ class RawFile:
     sha256: str
     columns: list[str]
     rows: list[dict]  # tables: one dict per row; token files: {"tokens": [...], "tags": [...], "line": n}
+    warnings: list[str] = field(default_factory=list)  # as Analyse words them: encoding, skipped broken rows
 
 
 @dataclass
@@ -53,6 +51,7 @@ class Examples:
     inputs: list
     targets: list
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> count
+    warnings: list[str] = field(default_factory=list)  # from reading the file (encoding, broken rows)
 
     def __len__(self) -> int:
         return len(self.inputs)
@@ -104,70 +103,26 @@ def file_format(path: Path, task: str | None = None) -> str:
                      hint=f"Use one of: {known}.")
 
 
-def _read_bytes(path: Path) -> tuple[str, str]:
+def _scan(path: Path) -> tuple[InputFile, list[str]]:
+    """Scan the file as Analyse does (encoding, binary check); warnings as display strings."""
+    from services.core.files import scan_file
+
     if not path.exists():
         raise InputError(f"The data file '{path}' does not exist.")
     if not path.is_file():
         raise InputError(f"'{path}' is a folder, not a data file.")
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"Cannot read '{path.name}': {error.strerror}.") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InputError(f"'{path.name}' is not UTF-8 text (byte {error.start} cannot be decoded).",
-                         hint="Save the file as UTF-8.") from None
-    return text, hashlib.sha256(raw).hexdigest()
+    info, problem = scan_file(str(path))
+    if problem is not None:
+        if problem.kind == "binary":
+            raise InputError(f"'{path.name}' is a binary file, not text (it contains NUL bytes).",
+                             hint="Choose a CSV, TSV or JSONL file (or a CoNLL file for NER) saved as text.")
+        raise InputError(f"Cannot read '{path.name}': {problem.message.removeprefix('skipped: ')}.")
+    assert info is not None
+    return info, [str(w) for w in info.warnings]
 
 
 def sha256_of(path: str | Path) -> str:
-    return _read_bytes(Path(path))[1]
-
-
-def _read_table(path: Path, text: str, fmt: str) -> tuple[list[str], list[dict]]:
-    delimiter = "\t" if fmt == "tsv" else ","
-    first_line = text.split("\n", 1)[0]
-    if fmt == "csv" and "\t" in first_line and "," not in first_line:
-        delimiter = "\t"  # a tab-separated file saved as .csv
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader, None)
-        if not header:
-            raise InputError(f"'{path.name}' is empty.", hint="The first line must name the columns, e.g. text,label.")
-        columns = [name.strip() for name in header]
-        rows = []
-        for values in reader:
-            if not any(value.strip() for value in values):
-                continue  # blank line
-            rows.append({name: (values[i] if i < len(values) else None) for i, name in enumerate(columns)})
-    except csv.Error as error:
-        raise InputError(f"'{path.name}' is not valid {fmt.upper()} (line {reader.line_num}): {error}.") from None
-    return columns, rows
-
-
-def _read_jsonl(path: Path, text: str) -> tuple[list[str], list[dict]]:
-    columns: list[str] = []
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise InputError(f"Line {number} of '{path.name}' is not valid JSON: {error.msg}.",
-                             hint="JSONL needs one JSON object per line.") from None
-        if not isinstance(row, dict):
-            raise InputError(f"Line {number} of '{path.name}' is not a JSON object.",
-                             hint='Write one object per line, e.g. {"text": "...", "label": "positive"}.')
-        for key in row:
-            if key not in columns:
-                columns.append(key)
-        row["line"] = row.get("line", number)
-        rows.append(row)
-    if not rows:
-        raise InputError(f"'{path.name}' is empty.")
-    return columns, rows
+    return _scan(Path(path))[0].sha256
 
 
 def _read_conll(path: Path, text: str) -> list[dict]:
@@ -198,37 +153,33 @@ def _read_conll(path: Path, text: str) -> list[dict]:
 
 
 def read_file(path: str | Path, task: str = TEXT_CLASSIFICATION) -> RawFile:
-    """Read a data file for ``task``; clear :class:`InputError` for unreadable or malformed files."""
+    """Read a data file for ``task`` through the same readers Analyse uses (UTF-8, UTF-8 with BOM and
+    UTF-16 recognised; anything else read as cp1252 with a warning; broken rows skipped with a
+    warning); a clear :class:`InputError` for unreadable, binary or malformed files."""
     path = Path(path).expanduser()
     if task not in TRAIN_TASKS:
         raise InputError(f"Unknown training task '{task}'.", hint=f"Tasks: {', '.join(TRAIN_TASKS)}.")
     fmt = file_format(path, task)
-    text, digest = _read_bytes(path)
-    if task == TOKEN_CLASSIFICATION:
-        if fmt in ("csv", "tsv"):
-            raise InputError(f"'{path.name}' is a table, but NER needs tokens with tags.",
-                             hint="Use a CoNLL file ('token TAG' per line) or JSONL with tokens and tags lists.")
-        if fmt == "conll":
-            return RawFile(path, fmt, digest, ["tokens", "tags"], _read_conll(path, text))
-        columns, rows = _read_jsonl(path, text)
-        return RawFile(path, fmt, digest, columns, rows)
-    if fmt == "conll":
+    info, notes = _scan(path)
+    if info.size == 0:
+        raise InputError(f"'{path.name}' is empty.", hint="The first line must name the columns, e.g. text,label.")
+    if task == TOKEN_CLASSIFICATION and fmt in ("csv", "tsv"):
+        raise InputError(f"'{path.name}' is a table, but NER needs tokens with tags.",
+                         hint="Use a CoNLL file ('token TAG' per line) or JSONL with tokens and tags lists.")
+    if task == TEXT_CLASSIFICATION and fmt == "conll":
         raise InputError(f"'{path.name}' looks like a CoNLL token file, but text classification needs a table.",
                          hint="Use CSV, TSV or JSONL with a text column and a label column.")
-    columns, rows = _read_jsonl(path, text) if fmt == "jsonl" else _read_table(path, text, fmt)
-    columns = [c for c in columns if c != "line"] if fmt == "jsonl" else columns
-    return RawFile(path, fmt, digest, columns, rows)
-
-
-def guess_columns(columns: list[str]) -> tuple[str | None, str | None]:
-    """The most likely text and label columns (by name; else first column and last other column)."""
-    lowered = {c.lower(): c for c in columns}
-    text = next((lowered[n] for n in TEXT_COLUMN_NAMES if n in lowered), columns[0] if columns else None)
-    label = next((lowered[n] for n in LABEL_COLUMN_NAMES if n in lowered and lowered[n] != text), None)
-    if label is None:
-        others = [c for c in columns if c != text]
-        label = others[-1] if others else None
-    return text, label
+    if fmt == "conll":
+        return RawFile(path, fmt, info.sha256, ["tokens", "tags"], _read_conll(path, read_text(info)), notes)
+    info.kind = fmt if fmt in ("csv", "tsv") else ("json" if path.suffix.lower() == ".json" else "jsonl")
+    problems: list = []
+    columns, rows = table_rows(info, problems)
+    notes += [str(w) for w in problems]
+    if not rows:
+        raise InputError(f"'{path.name}' has no rows.",
+                         hint="JSONL needs one JSON object per line." if fmt == "jsonl"
+                         else "The first line must name the columns, e.g. text,label.")
+    return RawFile(path, fmt, info.sha256, columns, rows, notes)
 
 
 def preview_rows(raw: RawFile, limit: int = 20) -> tuple[list[str], list[list[str]]]:
@@ -272,7 +223,7 @@ def _count(skipped: dict[str, int], reason: str) -> None:
 
 def classification_examples(raw: RawFile, text_column: str | None = None,
                             label_column: str | None = None) -> tuple[Examples, str, str]:
-    guessed_text, guessed_label = guess_columns(raw.columns)
+    guessed_text, guessed_label = guess_columns(raw.columns, need_label=True)
     text_column = text_column or guessed_text
     label_column = label_column or guessed_label
     found = ", ".join(raw.columns) or "none"
@@ -299,7 +250,7 @@ def classification_examples(raw: RawFile, text_column: str | None = None,
             continue
         texts.append(text)
         labels.append(label)
-    return Examples(raw.path, raw.sha256, TEXT_CLASSIFICATION, texts, labels, skipped), text_column, label_column
+    return Examples(raw.path, raw.sha256, TEXT_CLASSIFICATION, texts, labels, skipped, raw.warnings), text_column, label_column
 
 
 def check_bio(tags: list[str], where: str) -> None:
@@ -331,7 +282,7 @@ def token_examples(raw: RawFile) -> Examples:
         check_bio(tags, where)
         inputs.append([str(t) for t in tokens])
         targets.append(tags)
-    return Examples(raw.path, raw.sha256, TOKEN_CLASSIFICATION, inputs, targets, skipped)
+    return Examples(raw.path, raw.sha256, TOKEN_CLASSIFICATION, inputs, targets, skipped, raw.warnings)
 
 
 def load_examples(path: str | Path, task: str, text_column: str | None = None,
@@ -396,7 +347,7 @@ def stratified_split(examples: Examples, fraction: float, seed: int) -> tuple[Ex
 
 def _subset(examples: Examples, indices: list[int]) -> Examples:
     return Examples(examples.path, examples.sha256, examples.task, [examples.inputs[i] for i in indices],
-                    [examples.targets[i] for i in indices], dict(examples.skipped))
+                    [examples.targets[i] for i in indices], dict(examples.skipped), list(examples.warnings))
 
 
 def apply_label_names(labels: list[str], names: dict[str, str] | None, task: str) -> list[str]:
@@ -450,7 +401,9 @@ def prepare_data(path: str | Path, task: str, *, text_column: str | None = None,
         source = f"{validation_fraction * 100:.0f}% split of {name}"
     names = apply_label_names(labels, label_names, task)
     train_counts = train.label_counts()
-    warnings = []
+    warnings = list(examples.warnings)
+    if validation_path:
+        warnings += validation.warnings
     if task == TEXT_CLASSIFICATION:
         warning = imbalance_warning({label: counts[label] for label in labels})
         if warning:
@@ -475,10 +428,10 @@ def summarize(path: str | Path, task: str, text_column: str | None = None, label
     """
     raw = read_file(path, task)
     columns, rows = preview_rows(raw)
-    guessed_text, guessed_label = guess_columns(raw.columns)
+    guessed_text, guessed_label = guess_columns(raw.columns, need_label=True)
     result = {"format": raw.format, "columns": columns, "rows": rows, "sha256": raw.sha256, "total": len(raw.rows),
               "text_column": text_column or guessed_text, "label_column": label_column or guessed_label,
-              "counts": {}, "labels": [], "skipped": {}, "warnings": [], "problems": []}
+              "counts": {}, "labels": [], "skipped": {}, "warnings": list(raw.warnings), "problems": []}
     try:
         if task == TOKEN_CLASSIFICATION:
             examples = token_examples(raw)
