@@ -14,7 +14,7 @@ from pathlib import Path
 
 
 def register(subparsers) -> None:
-    from services.core.model_info import TASKS
+    from services.core.tasks import TASKS
 
     parser = subparsers.add_parser("analyse", help="run a task over local files (txt, md, csv, tsv, jsonl, json)",
                                    description=__doc__.split("\n\n")[0])
@@ -48,8 +48,9 @@ def run(args) -> int:
     from services.analyse.run import AnalyseRequest, analyse, manifest_path_for
     from cli.progress import StderrProgress
     from services.core.errors import InputError
+    from services.core.tasks import parse_labels
 
-    labels = [label.strip() for label in (args.labels or "").split(",") if label.strip()]
+    labels = parse_labels(args.labels)
     if args.max_chars < 1:
         raise InputError("--max-chars must be at least 1.")
     request = AnalyseRequest(

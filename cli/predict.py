@@ -14,7 +14,7 @@ import json
 import sys
 
 from services.core.errors import InputError
-from services.core.model_info import TASKS
+from services.core.tasks import TASKS
 
 
 def register(subparsers) -> None:

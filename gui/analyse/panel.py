@@ -28,7 +28,7 @@ from gui.analyse.results_view import ResultsView
 from gui.common.model_picker import ModelPicker
 from gui.analyse.results_model import COLUMNS, ResultsModel
 from services.core.errors import InputError
-from services.core.model_info import TASKS
+from services.core.tasks import DEFAULT_TEMPLATE, TASKS, parse_labels
 
 TAIL_LINES_PER_TURN = 4000
 
@@ -71,7 +71,7 @@ class AnalysePanel(QWidget):
         self.labels_edit = QLineEdit()
         self.labels_edit.setPlaceholderText("zero-shot labels, e.g. praise, complaint, question")
         self.template_edit = QLineEdit()
-        self.template_edit.setPlaceholderText("This example is {}.")
+        self.template_edit.setPlaceholderText(DEFAULT_TEMPLATE)
         self.chunk = QCheckBox("Split long texts into overlapping chunks")
         self.chunk.setToolTip("Off: texts longer than the model's limit are truncated and flagged.\n"
                               "On: they are split into chunks; class scores are averaged, entities mapped back.")
@@ -209,7 +209,7 @@ class AnalysePanel(QWidget):
         spec = model_spec or self.picker.current_spec()
         if not spec:
             raise InputError("No model can do this task.", hint="Open a model folder that can.")
-        labels = [label.strip() for label in self.labels_edit.text().split(",") if label.strip()]
+        labels = parse_labels(self.labels_edit.text())
         engine = EngineOptions(chunking=self.chunk.isChecked(), stride=self.stride.value(), labels=labels,
                                template=self.template_edit.text().strip())
         return AnalyseRequest(paths=paths, task=self.task.currentData(), model=spec,

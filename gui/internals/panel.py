@@ -20,7 +20,8 @@ from gui.internals.attention_view import AttentionView
 from gui.common.model_picker import ModelPicker
 from gui.internals.token_scores_table import TokenScoresTable
 from services.core.errors import ModelError, WorkbenchError
-from services.internals.manual_path import DEFAULT_TEMPLATE, MODES
+from services.internals.manual_path import MODES
+from services.core.tasks import DEFAULT_TEMPLATE, parse_labels
 
 SEED_TEXT = "I'm so excited to be learning about large language models."
 
@@ -180,7 +181,7 @@ class InternalsPanel(QWidget):
         if not text.strip():
             self._show_error("The text is empty: type a sentence to run through the model.")
             return None
-        labels = [label.strip() for label in self.labels_input.text().split(",") if label.strip()]
+        labels = parse_labels(self.labels_input.text())
         if mode == "zero-shot" and not labels:
             self._show_error("Zero-shot needs candidate labels, separated by commas.")
             return None

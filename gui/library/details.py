@@ -14,7 +14,7 @@ from gui.library.model_table import SOURCE_LABELS, format_date, format_parameter
 from services.library.ops import format_size
 from services.library.scan import ModelEntry
 from services.library.model_card import model_card_html
-from services.core.model_info import TASKS
+from services.core.tasks import TASKS
 
 CONFIG_FIELDS = [("model_type", "Model type"), ("hidden_size", "Hidden size"), ("num_hidden_layers", "Layers"),
                  ("num_attention_heads", "Attention heads"), ("vocab_size", "Vocabulary"),

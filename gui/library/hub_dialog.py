@@ -11,7 +11,7 @@ from gui.jobs.runner import Job
 from gui.library.model_table import TASK_SHORT
 from services.library.hub import HubModel, default_model_name, recommended_models, search_models
 from services.library.ops import format_size
-from services.core.model_info import TASKS
+from services.core.tasks import TASKS
 
 
 class HubDialog(QDialog):

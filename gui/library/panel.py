@@ -26,7 +26,7 @@ from gui.library.details import ModelDetails
 from services.core.errors import InputError
 from services.library.ops import format_size
 from services.library.scan import ModelEntry
-from services.core.model_info import TASKS
+from services.core.tasks import TASKS
 
 LOAD_TARGETS = [("RunDock", "Run"), ("TokenizerDock", "Tokenizer"), ("InternalsDock", "Internals")]
 

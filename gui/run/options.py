@@ -5,9 +5,8 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox,
                                QStackedWidget, QWidget)
 
-AGGREGATIONS = ("simple", "first", "average", "max", "none")  # same set as services.run.AGGREGATIONS
-DEFAULT_LABELS = "sports, politics, technology, cooking"
-DEFAULT_TEMPLATE = "This example is {}."
+from services.core.tasks import AGGREGATIONS, DEFAULT_AGGREGATION, DEFAULT_LABELS, DEFAULT_TEMPLATE, parse_labels
+
 
 
 def _row(*widgets) -> QWidget:
@@ -35,6 +34,7 @@ class TaskOptions(QStackedWidget):
 
         self.aggregation = QComboBox()
         self.aggregation.addItems(AGGREGATIONS)
+        self.aggregation.setCurrentText(DEFAULT_AGGREGATION)
         self.aggregation.setToolTip("aggregation_strategy: how word pieces are merged into entities\n"
                                     "none = one row per token; simple = merge B-/I- runs; first/average/max = "
                                     "one label per word, from its first piece / averaged scores / best piece")
@@ -104,7 +104,7 @@ class TaskOptions(QStackedWidget):
         if task == "token-classification":
             return {"aggregation_strategy": self.aggregation.currentText()}
         if task == "zero-shot-classification":
-            return {"candidate_labels": [s.strip() for s in self.labels.text().split(",") if s.strip()],
+            return {"candidate_labels": parse_labels(self.labels.text()),
                     "hypothesis_template": self.template.text(), "multi_label": self.multi_label.isChecked()}
         if task == "fill-mask":
             return {"top_k": self.mask_top_k.value()}

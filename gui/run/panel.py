@@ -22,9 +22,11 @@ from gui.common.code_dialog import CodeDialog
 from gui.common.entity_view import EntityView
 from gui.common.model_picker import ModelPicker
 from gui.run.result_views import ClassificationView, FillMaskView, GenerationView, SimilarityView, ZeroShotView
-from gui.run.options import DEFAULT_LABELS, TaskOptions
+from gui.run.options import TaskOptions
 from services.core.errors import InputError, ModelError
-from services.core.model_info import TASKS, inspect_model
+from services.core.model_info import inspect_model
+from services.core import tasks
+from services.core.tasks import DEFAULT_LABELS, DEFAULT_TEMPLATE, TASKS
 
 EXAMPLES = {
     "text-classification": "The film was a delight from start to finish.",
@@ -38,25 +40,9 @@ EXAMPLE_B = "A kitten rests on a rug."
 EMBEDDING_TASKS = ("sentence-similarity", "zero-shot-classification")
 
 
-HEAD_TASKS = {
-    "ForSequenceClassification": "text-classification",
-    "ForTokenClassification": "token-classification",
-    "ForMaskedLM": "fill-mask",
-    "ForPreTraining": "fill-mask",
-    "LMHeadModel": "text-generation",
-    "ForCausalLM": "text-generation",
-}
-
-
 def primary_task(info, current: str) -> str:
     """The task a model was built for (its head; zero-shot for NLI models), else the current or first one."""
-    if info.is_nli and "zero-shot-classification" in info.tasks:
-        return "zero-shot-classification"
-    for architecture in info.architectures:
-        for suffix, task in HEAD_TASKS.items():
-            if architecture.endswith(suffix) and task in info.tasks:
-                return task
-    return current if current in info.tasks else info.tasks[0]
+    return tasks.primary_task(info.architectures, info.is_nli, info.tasks, current)
 
 
 class _CtrlEnterFilter(QObject):
@@ -323,7 +309,7 @@ class RunPanel(QWidget):
         task = self.last_run["task"]
         view = self.views[task]
         if task == "zero-shot-classification":
-            view.show_result(results[0], self.last_run["options"].get("hypothesis_template") or "This example is {}.")
+            view.show_result(results[0], self.last_run["options"].get("hypothesis_template") or DEFAULT_TEMPLATE)
         else:
             view.show_result(results[0])
         if any(result.get("truncated") for result in results):

@@ -13,6 +13,8 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QAbstractItemView, QGridLayout, QHeaderView, QLabel, QProgressBar, QScrollArea,
                                QTableWidget, QTableWidgetItem, QTextEdit, QVBoxLayout, QWidget)
 
+from services.core.tasks import DEFAULT_TEMPLATE
+
 BAR_STEPS = 1000
 
 
@@ -120,7 +122,7 @@ class ZeroShotView(QWidget):
         layout.addWidget(self.bars, 1)
         self.method = ""
 
-    def show_result(self, result: dict, template: str = "This example is {}.") -> None:
+    def show_result(self, result: dict, template: str = DEFAULT_TEMPLATE) -> None:
         self.method = result["method"]
         self.headline.setText(f"{result['labels'][0]}  ·  {result['scores'][0] * 100:.1f}%")
         if result.get("multi_label"):

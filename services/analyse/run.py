@@ -22,7 +22,8 @@ from services.analyse.results_store import ResultsStore, write_json_atomic
 from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from services.core.eta import RecentRate, format_eta
 from services.core.errors import Cancelled, InputError
-from services.core.model_info import TASKS, inspect_model
+from services.core.model_info import inspect_model
+from services.core.tasks import TASKS
 from services.core.paths import app_data_dir
 
 

@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from services.core import heads
+from services.core import heads, tasks
 from services.core.readers import Record
 from services.core.cancel import NEVER_CANCELLED, CancelToken
 from services.core.errors import InputError
@@ -126,7 +126,7 @@ class Engine:
             self.pool_mode, _ = pooling_of(loaded.info.path)
             self.max_length = embedding_limit(loaded)
         if self.task == "text-classification":
-            self.score_fn = heads.softmax if heads.class_scores(config) == "softmax" else heads.sigmoid
+            self.score_function = tasks.score_function(config)
         inner = self.max_length - self.tokenizer.num_special_tokens_to_add(pair=False)
         if self.options.chunking and not 0 <= self.options.stride < max(1, inner):
             raise InputError(f"The chunk overlap (stride {self.options.stride}) must be smaller than the model's "
@@ -134,19 +134,12 @@ class Engine:
 
     # -- zero-shot set-up ------------------------------------------------------------------
     def _prepare_zero_shot(self) -> None:
-        from services.run.embeddings import candidate_labels, hypothesis_template
-
-        options = {"candidate_labels": self.options.labels, "hypothesis_template": self.options.template or None}
-        self.labels = candidate_labels(options)
-        self.template = hypothesis_template(options)
+        self.labels = tasks.candidate_labels(self.options.labels)
+        self.template = tasks.hypothesis_template(self.options.template)
         self.hypotheses = [self.template.format(label) for label in self.labels]
         if self.loaded.info.is_nli:
             self.zero_shot_method = "nli"
-            lowered = {i: name.lower() for i, name in self.id2label.items()}
-            self.entail_id = next(i for i, name in lowered.items() if name.startswith("entail"))
-            self.contra_id = next((i for i, name in lowered.items() if name.startswith("contra")), None)
-            if self.contra_id is None:
-                self.contra_id = next(i for i in lowered if i != self.entail_id)
+            self.entail_id, self.contra_id = tasks.nli_label_ids(self.id2label)
         else:
             from services.run.embeddings import embedding_limit, pooling_of
 
@@ -341,14 +334,14 @@ class Engine:
     def _finish(self, record: Record, parts: dict[int, tuple], truncated: bool) -> dict:
         ordered = [parts[k] for k in sorted(parts)]
         if self.task == "text-classification":
-            probs = [self.score_fn(output[0]) for _seq, output in ordered]
+            probs = [tasks.to_scores(output[0], self.score_function) for _seq, output in ordered]
             weights = [len(seq.ids) for seq, _o in ordered]
             return heads.classification_result(probs, weights, self.id2label, truncated)
         if self.task == "token-classification":
             chunks = []
             for seq, (logits, _mask) in ordered:
                 real = ~np.asarray(seq.special, dtype=bool)
-                chunks.append((np.asarray(seq.offsets, dtype=np.int64), heads.softmax(logits), real))
+                chunks.append((np.asarray(seq.offsets, dtype=np.int64), tasks.to_scores(logits), real))
             tokens = heads.merge_chunk_tokens(chunks)
             result = heads.group_entities(record.text, tokens, self.id2label, truncated)
             if len(ordered) > 1:
@@ -356,25 +349,16 @@ class Engine:
             return result
         if self.zero_shot_method == "nli":
             logits = np.stack([output[0] for _seq, output in ordered])  # [labels, classes]
-            if self.options.multi_label:
-                pair = logits[:, [self.contra_id, self.entail_id]]
-                scores = heads.softmax(pair)[:, 1]
-            else:
-                scores = heads.softmax(logits[:, self.entail_id])
+            scores = tasks.nli_zero_shot_scores(logits, self.entail_id, self.contra_id, self.options.multi_label)
             return heads.zero_shot_result(scores, self.labels, "nli", self.options.multi_label, truncated)
         vectors = [heads.normalise(heads.pool(h[None], m[None], self.pool_mode))[0] for _s, (h, m) in ordered]
         weights = [len(seq.ids) for seq, _o in ordered]
         if self.task == "sentence-similarity":
             return heads.embedding_result(vectors, weights, truncated)
-        from services.run.embeddings import SIMILARITY_SCALE
-
         vector = vectors[0] if len(vectors) == 1 else heads.normalise(
             (np.stack(vectors) * np.asarray(weights, dtype=np.float32)[:, None]).sum(axis=0))
         cosines = self.label_vectors @ vector
-        if self.options.multi_label:
-            scores = np.clip(cosines, 0.0, 1.0)
-        else:
-            scores = heads.softmax(cosines * SIMILARITY_SCALE)
+        scores = tasks.embedding_zero_shot_scores(cosines, self.options.multi_label)
         result = heads.zero_shot_result(scores, self.labels, "embedding", self.options.multi_label, truncated, cosines)
         if len(vectors) > 1:
             result["chunks"] = len(vectors)

@@ -9,24 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp / exp.sum(axis=-1, keepdims=True)
-
-
-def sigmoid(logits: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-logits))
-
-
-def class_scores(config) -> str:
-    """Which function turns a classifier's logits into scores (as transformers' pipeline decides)."""
-    problem = getattr(config, "problem_type", None)
-    if problem == "multi_label_classification" or getattr(config, "num_labels", 2) == 1:
-        return "sigmoid"
-    return "softmax"
-
-
 def classification_result(chunk_probs: list[np.ndarray], chunk_weights: list[int], id2label: dict, truncated: bool) -> dict:
     """Average the chunks' probabilities (weighted by their real tokens); the top label wins."""
     if len(chunk_probs) == 1:

@@ -11,26 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.core.errors import ModelError
+from services.core.tasks import is_nli, tasks_for_config
 
 BUILTIN = "builtin"
 BUILTIN_NAME = "all-MiniLM-L6-v2 (built-in)"
 
-# Task ids used everywhere (GUI, CLI, services). Values are what a user reads.
-TASKS = {
-    "text-classification": "Text classification / sentiment",
-    "token-classification": "Named-entity recognition",
-    "zero-shot-classification": "Zero-shot classification",
-    "fill-mask": "Fill-mask",
-    "sentence-similarity": "Sentence similarity / embeddings",
-    "text-generation": "Text generation",
-}
-
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "spiece.model", "sentencepiece.bpe.model", "vocab.json", "tokenizer.model")
-ENCODER_TYPES = {
-    "bert", "distilbert", "roberta", "xlm-roberta", "albert", "electra", "deberta", "deberta-v2", "camembert",
-    "mpnet", "xlnet", "modernbert", "ernie", "megatron-bert", "funnel", "longformer", "mobilebert", "squeezebert",
-}
 
 
 def builtin_model_path() -> Path:
@@ -66,7 +53,7 @@ class ModelInfo:
 
     @property
     def is_nli(self) -> bool:
-        return any(name.lower().startswith("entail") for name in self.labels.values())
+        return is_nli(self.labels.values())
 
     @property
     def display_name(self) -> str:
@@ -89,32 +76,6 @@ def _read_config(folder: Path) -> dict:
     if not isinstance(config, dict):
         raise ModelError(f"config.json in '{folder}' is corrupt: it is not a JSON object.")
     return config
-
-
-def tasks_for_config(config: dict) -> list[str]:
-    """The tasks a model can do, inferred from its architectures, model type and labels."""
-    architectures = config.get("architectures") or []
-    model_type = config.get("model_type", "")
-    labels = [str(v).lower() for v in (config.get("id2label") or {}).values()]
-    tasks: list[str] = []
-    for arch in architectures:
-        if arch.endswith("ForSequenceClassification"):
-            tasks.append("text-classification")
-            if any(label.startswith("entail") for label in labels):
-                tasks.append("zero-shot-classification")
-        elif arch.endswith("ForTokenClassification"):
-            tasks.append("token-classification")
-        elif arch.endswith(("ForMaskedLM", "ForPreTraining")):
-            tasks.append("fill-mask")
-        elif arch.endswith(("LMHeadModel", "ForCausalLM")):
-            tasks.append("text-generation")
-    is_encoder = model_type in ENCODER_TYPES or any(a.endswith(("Model", "ForMaskedLM")) for a in architectures)
-    if is_encoder and "text-generation" not in tasks:
-        tasks.append("sentence-similarity")
-        if "zero-shot-classification" not in tasks:
-            tasks.append("zero-shot-classification")  # by embedding similarity
-    ordered = [task for task in TASKS if task in tasks]
-    return ordered
 
 
 def inspect_model(spec: str | os.PathLike) -> ModelInfo:

@@ -15,19 +15,11 @@ from typing import Any
 from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from services.core.devices import check_device, is_out_of_memory, out_of_memory_error, torch_dtype
 from services.core.errors import ModelError
-from services.core.model_info import TASKS, ModelInfo, inspect_model
+from services.core import tasks
+from services.core.model_info import ModelInfo, inspect_model
+from services.core.tasks import TASKS
 
 log = logging.getLogger("workbench.models")
-
-# Which Auto class a task needs. Zero-shot depends on the model (NLI head or embeddings).
-AUTO_CLASS_FOR_TASK = {
-    "text-classification": "AutoModelForSequenceClassification",
-    "token-classification": "AutoModelForTokenClassification",
-    "fill-mask": "AutoModelForMaskedLM",
-    "sentence-similarity": "AutoModel",
-    "text-generation": "AutoModelForCausalLM",
-}
-
 
 @dataclass
 class LoadedModel:
@@ -49,9 +41,7 @@ class LoadedModel:
 
 
 def auto_class_for(info: ModelInfo, task: str) -> str:
-    if task == "zero-shot-classification":
-        return "AutoModelForSequenceClassification" if info.is_nli else "AutoModel"
-    return AUTO_CLASS_FOR_TASK[task]
+    return tasks.auto_class_for(task, info.is_nli)
 
 
 def validate_for_task(info: ModelInfo, task: str, *, trust_remote_code: bool = False) -> None:

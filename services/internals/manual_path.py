@@ -16,7 +16,9 @@ from typing import Any
 
 from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from services.core.errors import InputError, ModelError
+from services.core import tasks
 from services.core.model_info import ModelInfo, inspect_model
+from services.core.tasks import DEFAULT_TEMPLATE
 
 MODES = {
     "sequence-classification": "Sequence classification",
@@ -24,7 +26,6 @@ MODES = {
     "token-classification": "Token classification",
     "attention": "Attention only (no task head)",
 }
-DEFAULT_TEMPLATE = "This example is {}."
 MAX_DISPLAY_VALUES = 512
 
 
@@ -48,9 +49,9 @@ class InternalsResult:
     logits: list[list[float]]  # raw model output rows (empty in attention mode)
     logit_rows: list[str]  # what each logits row is: "text", a candidate label, or a token
     logit_columns: list[str]  # what each logits column is: id2label names
-    score_logits: list[list[float]]  # the logits that go through softmax, one row per prediction
+    score_logits: list[list[float]]  # the logits that become scores (``activation``), one row per prediction
     score_labels: list[str]  # names of the score columns
-    activation: str  # "softmax" or "sigmoid" (single-label / multi-label heads)
+    activation: str  # tasks.score_function: "softmax", "sigmoid" (multi-label) or "none" (regression)
     attentions: Any = None  # numpy float32 [layers, heads, seq, seq], or None
     outputs: list[TensorInfo] = field(default_factory=list)
     candidate_labels: list[str] = field(default_factory=list)
@@ -110,13 +111,6 @@ def task_for_mode(info: ModelInfo, mode: str) -> str:
     if mode == "token-classification":
         return "token-classification"
     return "text-generation" if "sentence-similarity" not in info.tasks else "sentence-similarity"
-
-
-def parse_labels(text: str) -> list[str]:
-    labels = [label.strip() for label in text.split(",") if label.strip()]
-    if not labels:
-        raise InputError("Zero-shot needs candidate labels.", hint="Type labels separated by commas, e.g. sports, politics.")
-    return labels
 
 
 # -- running the model ----------------------------------------------------------------------------
@@ -182,10 +176,9 @@ def run_internals(spec: str, text: str, *, mode: str | None = None, candidate_la
             result.logits = logits.tolist()
             result.logit_rows = ["text"]
             result.score_logits, result.score_labels = result.logits, columns
-            multi = getattr(config, "problem_type", None) == "multi_label_classification" or len(columns) == 1
-            result.activation = "sigmoid" if multi else "softmax"
+            result.activation = tasks.score_function(config)
         elif mode == "zero-shot":
-            entailment = _label_index(columns, "entail")
+            entailment, _contradiction = tasks.nli_label_ids(id2label)
             result.logits = logits.tolist()
             result.logit_rows = list(candidate_labels)
             result.score_logits = [[row[entailment] for row in result.logits]]
@@ -235,14 +228,6 @@ def _tensor_info(name: str, tensor) -> TensorInfo:
     return TensorInfo(name, tuple(int(n) for n in tensor.shape), str(tensor.dtype), values.tolist())
 
 
-def _label_index(columns: list[str], prefix: str) -> int:
-    for index, name in enumerate(columns):
-        if name.lower().startswith(prefix):
-            return index
-    raise ModelError(f"The model has no '{prefix}…' label, so it cannot do NLI zero-shot.",
-                     hint=f"Its labels are: {', '.join(columns)}.")
-
-
 # -- scores: pure arithmetic, cheap enough for the GUI thread ------------------------------------
 def score(result: InternalsResult, temperature: float = 1.0, threshold: float = 0.0) -> Scores:
     """Softmax (or sigmoid) of ``logits / temperature``, argmax, id2label, and the uncertainty threshold."""
@@ -251,16 +236,15 @@ def score(result: InternalsResult, temperature: float = 1.0, threshold: float = 
     if not 0 <= threshold <= 1:
         raise InputError("The confidence threshold must lie between 0 and 1.")
     probabilities, predictions = [], []
-    row_names = ["candidates"] if result.mode == "zero-shot" else result.logit_rows
-    for name, row in zip(row_names, result.score_logits):
-        scaled = [value / temperature for value in row]
-        if result.activation == "sigmoid":
-            probs = [1.0 / (1.0 + math.exp(-value)) for value in scaled]
-        else:
-            top = max(scaled)
-            exps = [math.exp(value - top) for value in scaled]
-            total = sum(exps)
-            probs = [value / total for value in exps]
+    if result.mode == "zero-shot":
+        entailment, contradiction = tasks.nli_label_ids(dict(enumerate(result.logit_columns)))
+        rows = [tasks.nli_zero_shot_scores(result.logits, entailment, contradiction, False, temperature)]
+        row_names = ["candidates"]
+    else:
+        rows = tasks.to_scores(result.score_logits, result.activation, temperature) if result.score_logits else []
+        row_names = result.logit_rows
+    for name, row in zip(row_names, rows):
+        probs = [float(value) for value in row]
         best = max(range(len(probs)), key=probs.__getitem__)
         probabilities.append(probs)
         predictions.append(Prediction(name, best, result.score_labels[best], probs[best], probs[best] < threshold))
@@ -268,18 +252,10 @@ def score(result: InternalsResult, temperature: float = 1.0, threshold: float = 
 
 
 # -- "Show code": the exact Python that reproduces the numbers ------------------------------------
-_AUTO_CLASS_FOR_MODE = {
-    "sequence-classification": "AutoModelForSequenceClassification",
-    "zero-shot": "AutoModelForSequenceClassification",
-    "token-classification": "AutoModelForTokenClassification",
-}
-
-
 def generate_code(result: InternalsResult, temperature: float = 1.0, threshold: float = 0.0,
                   layer: int = 0, head: int | None = 0) -> str:
     """A self-contained script: run it with the same Python and it prints the numbers the panel shows."""
-    auto_class = _AUTO_CLASS_FOR_MODE.get(result.mode, result.auto_class if result.auto_class.startswith("Auto")
-                                          else "AutoModel")
+    auto_class = result.auto_class
     lines = [
         f"# {MODES[result.mode]} with {result.model_name}: the manual PyTorch path.",
         "import torch",
@@ -332,6 +308,8 @@ def generate_code(result: InternalsResult, temperature: float = 1.0, threshold: 
         lines.append("logits = logits[0]  # one row: the scores of each label")
         if result.activation == "sigmoid":
             lines.append("probabilities = (logits / temperature).sigmoid()  # independent labels")
+        elif result.activation == "none":
+            lines.append("probabilities = logits  # a regression head: the raw value is the answer")
         else:
             lines.append("probabilities = (logits / temperature).softmax(dim=-1)")
         lines += [
@@ -343,11 +321,15 @@ def generate_code(result: InternalsResult, temperature: float = 1.0, threshold: 
             'print("prediction", label if confidence >= threshold else "uncertain", confidence)',
         ]
     elif result.mode == "zero-shot":
+        entailment, contradiction = tasks.nli_label_ids(dict(enumerate(result.logit_columns)))
         lines += [
             "# The entailment logit of each pair, softmaxed across the candidate labels.",
-            'entailment = next(i for i, name in model.config.id2label.items() if name.lower().startswith("entail"))',
-            "entailment_logits = logits[:, entailment]",
-            "probabilities = (entailment_logits / temperature).softmax(dim=-1)",
+            f"entailment, contradiction = {entailment}, {contradiction}  # {result.logit_columns[entailment]!r}, "
+            f"{result.logit_columns[contradiction]!r}",
+            "if len(candidate_labels) == 1:  # one label: entailment against contradiction (the pipeline's rule)",
+            "    probabilities = (logits[:, [contradiction, entailment]] / temperature).softmax(dim=-1)[:, 1]",
+            "else:",
+            "    probabilities = (logits[:, entailment] / temperature).softmax(dim=-1)",
             "predicted = int(probabilities.argmax())",
             "confidence = float(probabilities[predicted])",
             'print("logits", logits.tolist())',
@@ -367,8 +349,3 @@ def generate_code(result: InternalsResult, temperature: float = 1.0, threshold: 
             '    print("prediction", token, label, row[index])',
         ]
     return "\n".join(lines) + "\n"
-
-
-def average_heads(attentions, layer: int):
-    """The attention of ``layer`` averaged over its heads: [tokens, tokens]."""
-    return attentions[layer].mean(axis=0)

@@ -16,6 +16,7 @@ from pathlib import Path
 from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from services.core.errors import ModelError
 from services.core.model_info import inspect_model
+from services.core.tasks import auto_class_for_architecture
 
 PROBE_TEXT = "The quick brown fox jumps over the lazy dog, and the film was a delight."
 PROBE_FILE = "workbench_probe.json"
@@ -34,19 +35,6 @@ class VerifyResult:
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
-
-
-def auto_class_for_architecture(architectures: list[str]) -> str:
-    arch = architectures[0] if architectures else ""
-    for suffix, auto in (("ForSequenceClassification", "AutoModelForSequenceClassification"),
-                         ("ForTokenClassification", "AutoModelForTokenClassification"),
-                         ("ForMaskedLM", "AutoModelForMaskedLM"),
-                         ("ForPreTraining", "AutoModelForPreTraining"),
-                         ("LMHeadModel", "AutoModelForCausalLM"),
-                         ("ForCausalLM", "AutoModelForCausalLM")):
-        if arch.endswith(suffix):
-            return auto
-    return "AutoModel"
 
 
 def probe_outputs(model, tokenizer, text: str = PROBE_TEXT) -> tuple[list[int], list[float]]:

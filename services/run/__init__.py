@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from services.core.errors import InputError
-from services.run.classify import AGGREGATIONS, classify, fill_mask, recognise_entities
+from services.run.classify import classify, fill_mask, recognise_entities
 from services.run.common import check_texts
-from services.run.embeddings import DEFAULT_TEMPLATE, SIMILARITY_SCALE, embeddings, similarity, zero_shot
+from services.run.embeddings import embeddings, similarity, zero_shot
 from services.run.generate import generate
 
 RUNNERS = {
@@ -24,7 +24,7 @@ RUNNERS = {
     "text-generation": generate,
 }
 
-__all__ = ["predict", "similarity", "RUNNERS", "AGGREGATIONS", "DEFAULT_TEMPLATE", "SIMILARITY_SCALE"]
+__all__ = ["predict", "similarity", "RUNNERS"]
 
 
 def predict(loaded, texts: list[str], options: dict | None = None, *, progress: Progress = no_progress,

@@ -3,41 +3,22 @@
 from __future__ import annotations
 
 from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from services.core import tasks
 from services.core.errors import InputError
 from services.run.common import batches, device_errors, encode, fit_text, forward, hf_pipeline, int_option
-
-AGGREGATIONS = ("none", "simple", "first", "average", "max")
-
-
-def score_function(config) -> str:
-    """Which function turns logits into scores, decided exactly as transformers' pipeline does."""
-    problem = getattr(config, "problem_type", None)
-    if problem == "regression":
-        return "none"
-    if problem == "multi_label_classification" or config.num_labels == 1:
-        return "sigmoid"
-    return "softmax"
-
 
 def classify(loaded, texts: list[str], options: dict, *, progress: Progress = no_progress,
              cancel: CancelToken = NEVER_CANCELLED) -> list[dict]:
     """Label and score per text, plus every class's score (high to low, ``top_k`` of them)."""
-    import torch
-
     top_k = int_option(options, "top_k", None)
-    function = score_function(loaded.model.config)
+    function = tasks.score_function(loaded.model.config)
     id2label = loaded.model.config.id2label
     results: list[dict] = []
     for start, chunk in batches(texts):
         cancel.check()
         batch, truncated = encode(loaded, chunk)
         logits = forward(loaded, batch).logits.float().cpu()
-        if function == "softmax":
-            scores = torch.softmax(logits, dim=-1)
-        elif function == "sigmoid":
-            scores = torch.sigmoid(logits)
-        else:
-            scores = logits
+        scores = tasks.to_scores(logits.numpy(), function)
         for row, was_cut in zip(scores.tolist(), truncated):
             ranked = sorted(((id2label[i], s) for i, s in enumerate(row)), key=lambda pair: pair[1], reverse=True)
             if top_k is not None:
@@ -107,10 +88,8 @@ def _plain(value):
 def recognise_entities(loaded, texts: list[str], options: dict, *, progress: Progress = no_progress,
                        cancel: CancelToken = NEVER_CANCELLED) -> list[dict]:
     """Entities per text through transformers' token-classification pipeline (its aggregation rules)."""
-    strategy = str(options.get("aggregation_strategy") or "simple").lower()
-    if strategy not in AGGREGATIONS:
-        raise InputError(f"Unknown aggregation strategy '{strategy}'.", hint=f"Choose one of: {', '.join(AGGREGATIONS)}.")
-    if strategy in ("first", "average", "max") and not getattr(loaded.tokenizer, "is_fast", False):
+    strategy = tasks.aggregation(options.get("aggregation_strategy"))
+    if strategy in tasks.WORD_AGGREGATIONS and not getattr(loaded.tokenizer, "is_fast", False):
         raise InputError(f"Aggregation '{strategy}' needs a fast tokenizer (word boundaries).",
                          hint="Use 'simple' or 'none' with this model.")
     runner = hf_pipeline(loaded, "token-classification")

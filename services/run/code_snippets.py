@@ -7,6 +7,7 @@ embedding-based zero-shot spell out the manual calls (tokenizer → model → po
 
 from __future__ import annotations
 
+from services.core import tasks
 from services.core.model_info import inspect_model
 
 _EMBED_IMPORTS = "import torch\nfrom transformers import AutoModel, AutoTokenizer\n\n"
@@ -53,7 +54,7 @@ def code_for(task: str, model: str, options: dict | None = None, texts: list[str
                 f"result = classifier({texts!r}, top_k={top_k!r}, truncation=True)\n"
                 "print(result)\n")
     if task == "token-classification":
-        strategy = options.get("aggregation_strategy") or "simple"
+        strategy = tasks.aggregation(options.get("aggregation_strategy"))
         return (f"from transformers import pipeline\n\n{header}"
                 f"ner = pipeline(\"token-classification\", model=model_dir, aggregation_strategy={strategy!r}, "
                 f"device={device!r})\n"
@@ -96,11 +97,8 @@ def _generation_code(header: str, texts: list[str], options: dict, device: str) 
 
 
 def _zero_shot_code(info, header: str, texts: list[str], options: dict, device: str, limit: int) -> str:
-    from services.run.embeddings import DEFAULT_TEMPLATE, SIMILARITY_SCALE
-
-    raw = options.get("candidate_labels") or []
-    labels = [s.strip() for s in (raw.split(",") if isinstance(raw, str) else raw) if str(s).strip()]
-    template = options.get("hypothesis_template") or DEFAULT_TEMPLATE
+    labels = tasks.parse_labels(options.get("candidate_labels"))
+    template = options.get("hypothesis_template") or tasks.DEFAULT_TEMPLATE
     multi = bool(options.get("multi_label", False))
     if info.is_nli:
         return (f"from transformers import pipeline\n\n{header}"
@@ -111,7 +109,7 @@ def _zero_shot_code(info, header: str, texts: list[str], options: dict, device: 
     if multi:
         scoring = "    scores = cosines.clamp(min=0.0, max=1.0)  # multi-label: each cosine on its own\n"
     else:
-        scoring = f"    scores = torch.softmax(cosines * {SIMILARITY_SCALE}, dim=-1)  # single-label: softmax over labels\n"
+        scoring = f"    scores = torch.softmax(cosines * {tasks.SIMILARITY_SCALE}, dim=-1)  # single-label: softmax over labels\n"
     return (_EMBED_IMPORTS + header + _EMBED_HELPER.format(device=device, max_length=limit)
             + f"\ntexts = {texts!r}\nlabels = {labels!r}\n"
             f"label_vectors = embed([{template!r}.format(label) for label in labels])\n"

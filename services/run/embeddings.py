@@ -11,13 +11,9 @@ import json
 from pathlib import Path
 
 from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
-from services.core.errors import InputError
+from services.core import tasks
 from services.run.common import batches, check_texts, device_errors, encode, fit_text, forward, hf_pipeline
 
-DEFAULT_TEMPLATE = "This example is {}."
-# all-MiniLM-L6-v2 was trained with a contrastive loss whose cosine scale is 20; the same scale turns
-# cosines into a softmax over labels that is neither flat nor one-hot.
-SIMILARITY_SCALE = 20.0
 
 
 def pooling_of(folder: Path) -> tuple[str, int | None]:
@@ -89,34 +85,10 @@ def similarity(loaded, text_a: str, text_b: str, *, progress: Progress = no_prog
             "truncated_each": cut, "pooling": mode}
 
 
-def candidate_labels(options: dict) -> list[str]:
-    raw = options.get("candidate_labels") or []
-    if isinstance(raw, str):
-        raw = raw.split(",")
-    labels, seen = [], set()
-    for label in raw:
-        label = str(label).strip()
-        if label and label not in seen:
-            seen.add(label)
-            labels.append(label)
-    if not labels:
-        raise InputError("Zero-shot classification needs at least one candidate label.",
-                         hint="Type the labels separated by commas, e.g. sports, politics, cooking.")
-    return labels
-
-
-def hypothesis_template(options: dict) -> str:
-    template = str(options.get("hypothesis_template") or DEFAULT_TEMPLATE)
-    if "{}" not in template:
-        raise InputError(f"The hypothesis template '{template}' has no {{}} for the label.",
-                         hint=f"For example: '{DEFAULT_TEMPLATE}'.")
-    return template
-
-
 def zero_shot(loaded, texts: list[str], options: dict, *, progress: Progress = no_progress,
               cancel: CancelToken = NEVER_CANCELLED) -> list[dict]:
-    labels = candidate_labels(options)
-    template = hypothesis_template(options)
+    labels = tasks.candidate_labels(options.get("candidate_labels"))
+    template = tasks.hypothesis_template(options.get("hypothesis_template"))
     multi_label = bool(options.get("multi_label", False))
     if loaded.info.is_nli:
         return _zero_shot_nli(loaded, texts, labels, template, multi_label, progress, cancel)
@@ -149,15 +121,10 @@ def _zero_shot_embedding(loaded, texts, labels, template, multi_label, progress,
     Single-label: ``softmax(20 × cosine)`` over the labels (scores sum to 1).
     Multi-label: each label's score is its cosine clipped to [0, 1] (independent, not a probability).
     """
-    import torch
-
     label_vectors, _ = embed(loaded, [template.format(label) for label in labels], cancel=cancel)
     text_vectors, cut = embed(loaded, texts, progress=progress, cancel=cancel, message="Classifying (embeddings)")
-    cosines = text_vectors @ label_vectors.T
-    if multi_label:
-        scores = cosines.clamp(min=0.0, max=1.0)
-    else:
-        scores = torch.softmax(cosines * SIMILARITY_SCALE, dim=-1)
+    cosines = (text_vectors @ label_vectors.T).numpy()
+    scores = tasks.embedding_zero_shot_scores(cosines, multi_label)
     results = []
     for row_scores, row_cosines, was_cut in zip(scores.tolist(), cosines.tolist(), cut):
         order = sorted(range(len(labels)), key=lambda i: row_scores[i], reverse=True)

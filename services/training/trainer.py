@@ -22,14 +22,13 @@ from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, no_prog
 from services.core.devices import check_device, is_out_of_memory, out_of_memory_error
 from services.core.errors import Cancelled, DeviceError, ModelError
 from services.core.model_info import BUILTIN, ModelInfo, inspect_model
+from services.core.tasks import auto_class_for
 from services.training import TEXT_CLASSIFICATION, TOKEN_CLASSIFICATION
 from services.training.config import Hyperparameters, TrainingSnapshot, TrainResult
 from services.training.data import PreparedData
 from services.core.eta import remaining_seconds
 from services.core.metrics import classification_metrics, confusion_matrix, entity_metrics, entity_spans, main_metric
 
-AUTO_CLASSES = {TEXT_CLASSIFICATION: "AutoModelForSequenceClassification",
-                TOKEN_CLASSIFICATION: "AutoModelForTokenClassification"}
 MAX_WRONG = 500
 
 
@@ -227,7 +226,7 @@ def load_for_training(info: ModelInfo, data: PreparedData, hp: Hyperparameters):
     transformers.set_seed(hp.seed)
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(str(info.path))
-        model = getattr(transformers, AUTO_CLASSES[data.task]).from_pretrained(
+        model = getattr(transformers, auto_class_for(data.task)).from_pretrained(
             str(info.path), num_labels=len(data.labels), id2label=data.id2label, label2id=data.label2id,
             ignore_mismatched_sizes=True)
     except (OSError, ValueError) as error:
