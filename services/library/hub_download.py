@@ -1,7 +1,8 @@
 """Download a Hub model into the library, resumably, in a child process that Cancel can kill.
 
-``download_model()`` (called by the GUI job and the CLI) starts ``python -m services.library.hub_download``
-and reads its progress as JSON lines on stdout. The child fetches each file into
+``download_model()`` (called by the GUI job and the CLI) starts the app itself with the internal verb
+``_hub-download`` (``python main.py _hub-download …`` from source, ``transformers-workbench _hub-download …``
+in the built app: one code path, see :func:`app_command`) and reads its progress as JSON lines on stdout. The child fetches each file into
 ``<library>/.downloads/<repo>-<commit>/<file>.incomplete`` with HTTP ``Range`` requests, so a
 download stopped by Cancel, a crash or a dropped connection continues where it stopped. Checksums
 (sha256 for LFS files, the git blob hash for the others) are checked, and the finished folder is
@@ -31,6 +32,7 @@ from services.library.hub import (API_TIMEOUT_S, HubError, HubOfflineError, chec
 from services.library.folder import check_model_name, disk_error, ensure_library_writable, library_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CHILD_VERB = "_hub-download"  # main.py hands this verb to child_main()
 DOWNLOADS_DIR = ".downloads"
 SOURCE_FILE = ".workbench-source.json"
 EMIT_INTERVAL_S = 0.1
@@ -204,7 +206,7 @@ def child_download(repo_id: str, revision: str, root: Path, name: str) -> Path:
 
 
 def child_main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.library.hub_download")
+    parser = argparse.ArgumentParser(prog=f"main.py {CHILD_VERB}")
     parser.add_argument("repo_id")
     parser.add_argument("--revision", default="main")
     parser.add_argument("--root", required=True)
@@ -231,9 +233,19 @@ def child_main(argv: list[str] | None = None) -> int:
 ERROR_KINDS = {"offline": HubOfflineError, "hub": HubError, "input": InputError}
 
 
+def app_command(*args: str) -> list[str]:
+    """The command line that starts this app again with ``args``, from source and frozen alike.
+
+    A frozen app's ``sys.executable`` is the app itself (it cannot run ``-m module``); from source it
+    is Python, which runs ``main.py``. Either way ``main.py`` dispatches the internal verb.
+    """
+    if getattr(sys, "frozen", False):
+        return [sys.executable, *args]
+    return [sys.executable, str(PROJECT_ROOT / "main.py"), *args]
+
+
 def download_command(repo_id: str, revision: str, root: Path, name: str) -> list[str]:
-    return [sys.executable, "-m", "services.library.hub_download", repo_id, "--revision", revision, "--root", str(root),
-            "--name", name]
+    return app_command(CHILD_VERB, repo_id, "--revision", revision, "--root", str(root), "--name", name)
 
 
 def download_model(repo_id: str, revision: str = "main", root: str | os.PathLike | None = None,
@@ -254,7 +266,6 @@ def download_model(repo_id: str, revision: str = "main", root: str | os.PathLike
     if (folder / name).exists():
         raise InputError(f"A model named '{name}' already exists in the library.", hint="Choose another name.")
     env = dict(os.environ, PYTHONUNBUFFERED="1", HF_HUB_DISABLE_PROGRESS_BARS="1")
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
     process = subprocess.Popen(download_command(repo_id, revision, folder, name), cwd=str(PROJECT_ROOT), env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                                text=True, encoding="utf-8", errors="replace")
@@ -314,6 +325,3 @@ def download_model(repo_id: str, revision: str = "main", root: str | os.PathLike
         raise HubError(f"The download of '{repo_id}' stopped unexpectedly (exit code {process.returncode}): {last}")
     return result
 
-
-if __name__ == "__main__":
-    sys.exit(child_main())
