@@ -21,7 +21,7 @@ MARKER = "WORKBENCH_WINDOW_SHOWN"
 
 def time_to_window(timeout: float = 60.0) -> float:
     with tempfile.TemporaryDirectory() as home:
-        env = dict(os.environ, WORKBENCH_HOME=home, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+        env = dict(os.environ, WORKBENCH_HOME=home, WORKBENCH_DEBUG_STARTUP="1", QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
         start = time.perf_counter()
         process = subprocess.Popen([sys.executable, str(ROOT / "main.py")], cwd=ROOT, env=env,
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

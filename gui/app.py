@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 import time
+from pathlib import Path
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from gui.context import AppContext
@@ -12,7 +16,22 @@ from gui.main_window import MainWindow
 from gui.settings import Settings
 from gui.common.first_paint import OnFirstPaint
 
-WINDOW_SHOWN_MARKER = "WORKBENCH_WINDOW_SHOWN"  # benchmarks/startup.py waits for this line
+# With WORKBENCH_DEBUG_STARTUP=1 the first paint prints this line and the seconds since start on stdout
+# (benchmarks/startup.py, benchmarks/bundle_startup.py and packaging/smoke_test wait for it).
+WINDOW_SHOWN_MARKER = "WORKBENCH_WINDOW_SHOWN"
+DEBUG_STARTUP_ENV = "WORKBENCH_DEBUG_STARTUP"
+ICONS_DIR = Path(__file__).resolve().parents[1] / "resources" / "icons"
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
+
+
+def app_icon() -> QIcon:
+    """The app's icon (resources/icons, drawn for the project), at every size it ships."""
+    icon = QIcon()
+    for size in ICON_SIZES:
+        path = ICONS_DIR / f"transformers-workbench-{size}.png"
+        if path.is_file():
+            icon.addFile(str(path))
+    return icon
 
 
 def create_window(settings: Settings | None = None) -> MainWindow:
@@ -21,14 +40,21 @@ def create_window(settings: Settings | None = None) -> MainWindow:
     return MainWindow(context)
 
 
-def run_gui(argv: list[str] | None = None, *, started_at: float | None = None) -> int:
+def run_gui(argv: list[str] | None = None, *, started_at: float | None = None, notices: list[str] = ()) -> int:
+    """Open the window; ``notices`` (e.g. main.py's data-folder warning) go to the Log and the status bar."""
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName("Transformers Workbench")
     app.setOrganizationName("TransformersWorkbench")
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName("transformers-workbench")  # matches packaging/linux/*.desktop
     window = create_window()
+    report_startup = os.environ.get(DEBUG_STARTUP_ENV) == "1"
+    for notice in notices:
+        logging.getLogger("workbench").warning(notice)
+        window.statusBar().showMessage(notice)
 
     def on_first_paint() -> None:
-        if started_at is not None:
+        if report_startup and started_at is not None:
             print(f"{WINDOW_SHOWN_MARKER} {time.perf_counter() - started_at:.3f}", flush=True)
         window.start_device_detection()  # imports torch/transformers on a worker
 
