@@ -1,10 +1,10 @@
-"""The project's own starter data sets (resources/starter): counts, balance, splits, BIO, reproducibility."""
+"""The project's own starter data sets (resources/starter): size, balance, BIO, diversity, and held-out
+files that were written apart from the training files (no shared phrasing beyond common phrases)."""
 
 from __future__ import annotations
 
 import csv
 import re
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 STARTER = Path(__file__).resolve().parent.parent / "resources" / "starter"
-SCRIPT = STARTER / "make_starter_data.py"
+sys.path.insert(0, str(STARTER))
+import starter_tools  # noqa: E402
+
 FILES = ["sentiment_train.csv", "sentiment_test.csv", "ner_train.conll", "ner_test.conll"]
-DOMAINS = {"film", "restaurant", "product", "app", "hotel", "book"}
 ENTITY_TYPES = {"PER", "ORG", "LOC", "MISC"}
 
 
@@ -25,83 +26,80 @@ def _sentiment(split: str) -> list[dict[str, str]]:
         return list(reader)
 
 
-def _ner(split: str) -> list[list[tuple[str, str]]]:
-    text = (STARTER / f"ner_{split}.conll").read_text(encoding="utf-8")
-    sentences = []
-    for block in text.strip("\n").split("\n\n"):
-        sent = []
-        for line in block.split("\n"):
-            parts = line.split(" ")
-            assert len(parts) == 2 and all(parts), f"bad line {line!r} in ner_{split}.conll"
-            sent.append((parts[0], parts[1]))
-        sentences.append(sent)
-    return sentences
-
-
 def _key(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
-def test_sentiment_counts_and_balance():
+def test_sentiment_sizes_and_balance():
     train, test = _sentiment("train"), _sentiment("test")
-    assert len(train) + len(test) >= 1500
-    assert 0.15 <= len(test) / (len(train) + len(test)) <= 0.25
+    assert len(train) >= 4000 and len(test) >= 500
     for rows in (train, test):
         labels = Counter(r["label"] for r in rows)
-        assert set(labels) == {"positive", "negative"}
-        assert labels["positive"] == labels["negative"]
-        domains = Counter(r["domain"] for r in rows)
-        assert set(domains) == DOMAINS
-        # roughly even across domains
-        assert max(domains.values()) <= 1.5 * min(domains.values())
-        for domain in DOMAINS:
-            in_domain = Counter(r["label"] for r in rows if r["domain"] == domain)
-            assert in_domain["positive"] == in_domain["negative"] > 0
+        assert set(labels) == {"positive", "negative"} and labels["positive"] == labels["negative"]
+        assert len({r["domain"] for r in rows}) >= 8, "many kinds of review"
 
 
-def test_sentiment_texts_unique_and_disjoint():
+def test_sentiment_texts_unique_and_varied_in_length():
     train, test = _sentiment("train"), _sentiment("test")
-    all_texts = [r["text"] for r in train + test]
-    assert all(t and t == t.strip() for t in all_texts)
-    assert len(set(all_texts)) == len(all_texts), "duplicate texts"
-    keys = [_key(t) for t in all_texts]
-    assert len(set(keys)) == len(keys), "texts differing only in case/punctuation"
-    assert not {_key(r["text"]) for r in train} & {_key(r["text"]) for r in test}
-    lengths = [len(t.split()) for t in all_texts]
-    assert min(lengths) >= 3 and max(lengths) <= 60
-    assert sum(1 for n in lengths if n >= 25) >= 30, "some long texts expected"
+    texts = [r["text"] for r in train + test]
+    assert all(t and t == t.strip() for t in texts)
+    keys = [_key(t) for t in texts]
+    assert len(set(keys)) == len(keys), "duplicates (ignoring case and punctuation)"
+    lengths = [len(t.split()) for t in texts]
+    assert sum(n <= 3 for n in lengths) >= 100, "one-word and short fragments"
+    assert sum(n >= 30 for n in lengths) >= 300, "long texts"
 
 
-def test_ner_counts_bio_and_types():
-    train, test = _ner("train"), _ner("test")
-    assert len(train) + len(test) >= 300
-    assert len(train) >= 250 and len(test) >= 50
+def test_training_files_are_diverse_not_templated():
+    figures = starter_tools.stats()
+    assert figures["sentiment_train"]["distinct_3gram_ratio"] >= 0.85
+    assert figures["ner_train"]["distinct_3gram_ratio"] >= 0.85
+    assert figures["sentiment_train"]["word_types"] >= 6000
+
+
+def test_held_out_files_share_no_phrasing_with_training_beyond_common_phrases():
+    figures = starter_tools.stats()
+    assert figures["sentiment_overlap"]["beyond_common_phrases"] == 0
+    assert figures["ner_overlap"]["beyond_common_phrases"] == 0
+
+
+def test_shared_5gram_check_catches_a_derived_sentence():
+    """The overlap check itself: a test sentence derived from a training sentence is flagged."""
+    train = [r["text"] for r in _sentiment("train")]
+    source = next(t for t in train if len(t.split()) >= 12)
+    derived = " ".join(source.split()[:8]) + " and nothing else matters here at all."
+    independent = "Zebra quilts hum beside marmalade glaciers."
+    assert starter_tools.shared_5grams([derived], train)["beyond_common_phrases"] == 1
+    assert starter_tools.shared_5grams([independent], train)["beyond_common_phrases"] == 0
+
+
+def test_ner_sizes_bio_and_types():
+    train, test = (starter_tools.read_conll(STARTER / f"ner_{s}.conll") for s in ("train", "test"))
+    assert len(train) >= 1500 and len(test) >= 300
     for sentences in (train, test):
         types = Counter()
-        for sent in sentences:
+        for sentence in sentences:
             prev = "O"
-            for token, tag in sent:
-                assert tag == "O" or re.fullmatch(r"[BI]-(PER|ORG|LOC|MISC)", tag), tag
+            for token, tag in sentence:
+                assert token and tag == "O" or re.fullmatch(r"[BI]-(PER|ORG|LOC|MISC)", tag), (token, tag)
                 if tag.startswith("I-"):
-                    assert prev != "O" and prev[2:] == tag[2:], f"I- without B-: {sent}"
-                if tag.startswith("B-"):
-                    types[tag[2:]] += 1
+                    assert prev != "O" and prev[2:] == tag[2:], f"I- without B-: {sentence}"
+                types[tag[2:]] += tag.startswith("B-")
                 prev = tag
-        assert set(types) == ENTITY_TYPES
-        assert any(all(tag == "O" for _, tag in s) for s in sentences), "sentences without entities"
-        assert any(tag.startswith("I-") for s in sentences for _, tag in s), "multi-token entities"
+        assert {t for t, n in types.items() if n >= 100} == ENTITY_TYPES
+        assert sum(all(tag == "O" for _, tag in s) for s in sentences) >= 0.05 * len(sentences)
+        tokens = [t for s in sentences for t, _ in s]
+        assert sum(any(c.isdigit() for c in t) for t in tokens) / len(tokens) >= 0.05, "numbers and dates (untagged)"
     train_text = {" ".join(t for t, _ in s) for s in train}
-    test_text = [" ".join(t for t, _ in s) for s in test]
-    assert not train_text & set(test_text)
-    assert len(set(test_text)) == len(test_text) and len(train_text) == len(train)
+    assert not train_text & {" ".join(t for t, _ in s) for s in test}
 
 
-def test_generator_reproduces_committed_files(tmp_path):
-    result = subprocess.run([sys.executable, str(SCRIPT), "--output-dir", str(tmp_path)],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    for name in FILES:
-        assert (tmp_path / name).read_bytes() == (STARTER / name).read_bytes(), name
+def test_bracket_markup_becomes_conll_tokens():
+    pairs = starter_tools.parse_marked_line("[PER J. R. Okafor] , 31 , joined the [ORG U.N.] 's office in [LOC Lisbon]'s port .")
+    assert pairs[:3] == [("J.", "B-PER"), ("R.", "I-PER"), ("Okafor", "I-PER")]
+    assert ("U.N.", "B-ORG") in pairs and pairs.count(("'s", "O")) == 1 and pairs[-3:] == [("Lisbon", "B-LOC"), ("'s", "O"), ("port", "O")] or pairs
+    with pytest.raises(ValueError):
+        starter_tools.parse_marked_line("[PERSON Ann] left .")
 
 
 @pytest.mark.parametrize("name", FILES)
