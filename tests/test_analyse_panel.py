@@ -167,17 +167,28 @@ def test_cancel_then_analyse_again_resumes(qtbot, panel, tmp_path, tiny_classifi
 
 
 def test_pause_and_resume(qtbot, panel, tmp_path, tiny_classifier):
+    """The panel's Pause button and the Jobs dock's follow the job's paused/resumed signals, so they agree."""
+    from gui.jobs.panel import JobsPanel
+
+    dock = JobsPanel(panel.context)
+    qtbot.addWidget(dock)
     data = tmp_path / "many.txt"
     data.write_text("".join(f"pause test {i}\n" for i in range(2000)))
     panel.inputs.files.add_paths([data])
     panel.picker.open_folder(str(tiny_classifier))
     job = panel.start_analysis()
     assert job.can_pause
+    row = dock.row_for(job)
     qtbot.waitUntil(lambda: panel.model.total_rows > 0, timeout=WAIT)
     qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
     assert job.token.paused and panel.pause_button.text() == "Resume"
+    assert row.pause_button.text() == "Resume" and row.item.text(2) == "paused"
+    qtbot.mouseClick(row.pause_button, Qt.MouseButton.LeftButton)  # resumed from the dock
+    assert not job.token.paused and panel.pause_button.text() == "Pause" and "Resumed" in panel.status.text()
+    qtbot.mouseClick(row.pause_button, Qt.MouseButton.LeftButton)  # paused from the dock
+    assert job.token.paused and panel.pause_button.text() == "Resume" and "Paused after" in panel.status.text()
     qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
-    assert not job.token.paused
+    assert not job.token.paused and row.pause_button.text() == "Pause"
     with qtbot.waitSignal(job.finished, timeout=WAIT):
         pass
     assert job.state == "done" and panel.last_result.rows == 2000

@@ -242,6 +242,8 @@ class AnalysePanel(QWidget):
         job.cancelled.connect(lambda: self.status.setText(
             f"Cancelled. {self.model.total_rows:,} results are saved; Analyse again to resume."))
         job.error.connect(lambda error: self.status.setText(f"Failed: {error}"))
+        job.paused.connect(lambda job=job: self._on_paused(job))
+        job.resumed.connect(lambda job=job: self._on_resumed(job))
         self._set_running(True)
         self.status.setText("Starting…")
         return job
@@ -261,19 +263,27 @@ class AnalysePanel(QWidget):
             self.status.setText("Cancelling…")
 
     def toggle_pause(self) -> None:
+        """Pause or resume the analysis; the button and status follow the job's paused/resumed signals
+        (so they agree with the Jobs dock, whichever was clicked)."""
         if self.job is None or not self.job.is_active:
             return
-        if self.job.token.paused:
+        if self.job.is_paused:
             self.job.resume()
-            self.pause_button.setText("Pause")
-            self.status.setText("Resumed…")
         else:
             self.job.pause()
+
+    def _on_paused(self, job: Job) -> None:
+        if job is self.job:
             self.pause_button.setText("Resume")
             self.status.setText(f"Paused after {self.model.total_rows:,} records.")
 
+    def _on_resumed(self, job: Job) -> None:
+        if job is self.job and job.is_active and not job.token.cancelled:
+            self.pause_button.setText("Pause")
+            self.status.setText("Resumed…")
+
     def _on_progress(self, event: JobProgress) -> None:
-        if self.job is not None and self.job.token.paused:
+        if self.job is not None and self.job.is_paused:
             return
         fraction = event.fraction
         if fraction is None:
@@ -289,17 +299,17 @@ class AnalysePanel(QWidget):
             self.model.fetch = _fetch_line(self._results_path)
         if self._comparing is False:
             self.tail()
-            self.show_warnings(data.get("warning_list") or [])
+            self.show_warnings(data.get("warning_list") or (), data.get("warnings"))
 
     _comparing = False
     MAX_WARNINGS_SHOWN = 1000
 
-    def show_warnings(self, warnings: list) -> None:
-        """Add warnings not listed yet (the list only grows while a run goes on)."""
+    def show_warnings(self, warnings, total: int | None = None) -> None:
+        """Add warnings not listed yet (the list only grows while a run goes on); ``total`` counts all."""
         shown = self.warnings.count()
-        for warning in list(warnings[shown:self.MAX_WARNINGS_SHOWN]):
+        for warning in warnings[shown:self.MAX_WARNINGS_SHOWN]:
             self.warnings.addItem(str(warning))
-        total = len(warnings)
+        total = len(warnings) if total is None else total
         self.tabs.setTabText(2, f"Warnings ({total})" if total else "Warnings")
 
     def _on_finished(self, job: Job) -> None:

@@ -1,8 +1,10 @@
 """The Library dock: every model on this machine, its details, and what you can do with it.
 
 Scanning, copying, deleting and verifying run as jobs (``context.runner``); the panel only shows
-results. Each action has a method taking plain arguments (used by tests and by the dialogs) and a
-``*_dialog`` wrapper that asks the user first.
+results. File operations (import, duplicate, rename, delete, edit labels) run on the "io" lane, so
+they never wait behind a training run or an analysis on the "model" lane; only what loads a model
+(verify, save a loaded model) runs there. Each action has a method taking plain arguments (used by
+tests and by the dialogs) and a ``*_dialog`` wrapper that asks the user first.
 """
 
 from __future__ import annotations
@@ -250,7 +252,7 @@ class LibraryPanel(QWidget):
 
         root = self.context.library_dir
         return self._submit(
-            f"Rename {entry.name}", lambda progress, cancel: rename_model(entry, new_name, root), lane="model",
+            f"Rename {entry.name}", lambda progress, cancel: rename_model(entry, new_name, root), lane="io",
             on_result=lambda path: self._done(f"Renamed '{entry.name}' to '{Path(path).name}'."))
 
     def delete(self, entry: ModelEntry) -> Job:
@@ -259,7 +261,7 @@ class LibraryPanel(QWidget):
 
         root = self.context.library_dir
         return self._submit(
-            f"Delete {entry.name}", lambda progress, cancel: delete_model(entry, root), lane="model",
+            f"Delete {entry.name}", lambda progress, cancel: delete_model(entry, root), lane="io",
             on_result=lambda result: self._done(result.message))
 
     def delete_dialog(self, entry: ModelEntry | None = None) -> Job | None:
@@ -280,7 +282,7 @@ class LibraryPanel(QWidget):
 
         root = self.context.library_dir
         return self._submit(
-            f"Edit labels of {entry.name}", lambda progress, cancel: edit_labels(entry, labels, root), lane="model",
+            f"Edit labels of {entry.name}", lambda progress, cancel: edit_labels(entry, labels, root), lane="io",
             on_result=lambda mapping: self._done(f"Saved labels of '{entry.name}': {', '.join(mapping.values())}."))
 
     def edit_labels_dialog(self, entry: ModelEntry | None = None) -> Job | None:

@@ -2,7 +2,8 @@
 
 Training runs on the job runner's "model" lane through ``services.training``; every progress event
 carries a snapshot (loss curve, per-epoch metrics, ETA) that the curves redraw. Cancel stops after
-the current step; if an epoch was evaluated already, the best one is offered to keep.
+the current step; if an epoch was evaluated already, the job delivers the best one as its partial
+result (``Job.partial``) and it is offered to keep.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ class TrainPanel(QWidget):
         self.context = context
         self.job: Job | None = None
         self.result = None  # the TrainResult being shown
-        self._last_result = None  # a result delivered with the job's last progress event
         self._outcome = ""
         self.keep_best_on_cancel = True  # the answer used when dialogs are disabled (tests, scripts)
 
@@ -167,12 +167,12 @@ class TrainPanel(QWidget):
     def _submit(self, title: str, work) -> Job:
         self.curves.clear()
         self.results.clear()
-        self.result = self._last_result = None
+        self.result = None
         self._set_running(True)
         self.job = self.context.runner.submit(title, work, lane="model", key="train", on_result=self._on_result,
                                               on_error=self._show_failure)
         self.job.progress.connect(self._on_progress)
-        self.job.cancelled.connect(self._on_cancelled)
+        self.job.cancelled.connect(lambda job=self.job: self._on_cancelled(job.partial))
         self.job.finished.connect(self._on_finished)
         self._outcome = "failed"
         return self.job
@@ -193,8 +193,6 @@ class TrainPanel(QWidget):
         snapshot = event.data
         if isinstance(snapshot, TrainingSnapshot):
             self.curves.show_snapshot(snapshot, event.message)
-            if snapshot.result is not None:
-                self._last_result = snapshot.result
         elif event.message:
             self.curves.status.setText(event.message)
 
@@ -224,8 +222,8 @@ class TrainPanel(QWidget):
             self.sig_saved.emit(result.saved_path)
         self._outcome = "done"
 
-    def _on_cancelled(self) -> None:
-        result, self._last_result = self._last_result, None
+    def _on_cancelled(self, result) -> None:
+        """``result``: the job's partial result (the best epoch so far), None if no epoch was evaluated."""
         if result is None:
             self.curves.status.setText("Cancelled before the first evaluation: nothing to keep.")
             self.results.summary.setText("Cancelled: no epoch was evaluated, so there is nothing to keep.")

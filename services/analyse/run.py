@@ -27,6 +27,9 @@ from services.core.tasks import TASKS
 from services.core.paths import app_data_dir
 
 
+WARNINGS_IN_PROGRESS = 1000  # progress events carry (a copy of) at most this many warnings; the result has all
+
+
 @dataclass
 class AnalyseRequest:
     paths: list[str]
@@ -180,7 +183,7 @@ def analyse(request: AnalyseRequest, results_path: str | Path | None = None, *, 
             eta = f" · ETA {format_eta(left)}" if left is not None else ""
             progress(done, total, f"{done:,} / ~{total:,} records · {speed:,.1f} rec/s{eta}",
                      {"rows": done, "results": str(results_path), "warnings": len(warnings), "rate": speed,
-                      "warning_list": warnings})  # only ever appended to: a reader may copy it any time
+                      "warning_list": tuple(warnings[:WARNINGS_IN_PROGRESS])})  # a frozen copy: the list grows here
 
         deadline = _Deadline(cancel, seconds)
         records = (r for r in iter_records(files, request.read, warnings) if not store.is_done(r.file, r.index))

@@ -30,4 +30,11 @@ class DeviceError(WorkbenchError):
 
 
 class Cancelled(Exception):
-    """Raised inside a job when its cancel token was triggered; not an error."""
+    """Raised inside a job when its cancel token was triggered; not an error.
+
+    ``partial`` carries what was done before the cancel, if the caller can use it (the job
+    runner delivers it as the job's partial result)."""
+
+    def __init__(self, *args, partial=None):
+        super().__init__(*args)
+        self.partial = partial
