@@ -14,7 +14,7 @@ import json
 import sys
 
 from services.core.errors import InputError
-from services.core.tasks import TASKS
+from services.core.tasks import AGGREGATIONS, DEFAULT_AGGREGATION, TASKS
 
 
 def register(subparsers) -> None:
@@ -28,7 +28,8 @@ def register(subparsers) -> None:
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps (default: cpu)")
     parser.add_argument("--dtype", default="float32", help="float32, float16 or bfloat16")
     parser.add_argument("--top-k", type=int, help="classification: how many classes; fill-mask: candidates")
-    parser.add_argument("--aggregation", default="simple", help="NER: none, simple, first, average or max")
+    parser.add_argument("--aggregation", default=DEFAULT_AGGREGATION, choices=AGGREGATIONS,
+                        help=f"NER: how word pieces become entities (default: {DEFAULT_AGGREGATION}, one label per word)")
     parser.add_argument("--max-new-tokens", type=int, help="text generation: tokens to add")
     parser.add_argument("--temperature", type=float, help="text generation: sampling temperature")
     parser.add_argument("--top-p", type=float, help="text generation: nucleus sampling probability")

@@ -1,4 +1,5 @@
-"""The batch engine: same results as the pipelines service, truncation flagged, chunking, cancel, pause."""
+"""The batch engine (the one inference path of Run, predict and Analyse): same results as transformers'
+pipelines and a plain torch computation, truncation flagged, chunking, cancel, pause."""
 
 from __future__ import annotations
 
@@ -24,13 +25,30 @@ def classifier(tiny_classifier):
     return load_model(str(tiny_classifier), "text-classification")
 
 
-def test_classification_matches_the_pipelines_service(classifier):
+def hf(task, folder):
+    from transformers import pipeline
+
+    return pipeline(task, model=str(folder), device="cpu")
+
+
+def mean_pooled(loaded, texts):
+    """Sentence embeddings computed plainly in torch (mean over real tokens, L2-normalised)."""
+    import torch
+
+    batch = loaded.tokenizer(texts, padding=True, truncation=True, max_length=loaded.max_length, return_tensors="pt")
+    with torch.inference_mode():
+        hidden = loaded.model(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
+
+
+def test_classification_matches_transformers_pipeline(classifier, tiny_classifier):
     ours = Engine(classifier, EngineOptions(batch_size=4, max_tokens=256)).predict_texts(TEXTS + [LONG])
-    theirs = predict(classifier, TEXTS + [LONG])
+    theirs = hf("text-classification", tiny_classifier)(TEXTS + [LONG], top_k=None, truncation=True)
     for a, b in zip(ours, theirs):
-        assert a["label"] == b["label"]
-        assert a["score"] == pytest.approx(b["score"], abs=1e-5)
-        assert a["truncated"] == b["truncated"]
+        assert a["label"] == b[0]["label"]
+        assert a["score"] == pytest.approx(b[0]["score"], abs=1e-5)
+        assert a["function"] == "softmax"
     assert ours[-1]["truncated"] is True and not any(r["truncated"] for r in ours[:-2])
 
 
@@ -67,13 +85,15 @@ def test_stride_must_fit_in_a_chunk(classifier):
         Engine(classifier, EngineOptions(chunking=True, stride=500))
 
 
-def test_entities_match_the_service_and_chunks_map_back(tiny_ner):
+def test_entities_match_transformers_first_strategy_and_chunks_map_back(tiny_ner):
     loaded = load_model(str(tiny_ner), "token-classification")
-    ours = Engine(loaded).predict_texts(TEXTS)
-    theirs = predict(loaded, TEXTS, {"aggregation_strategy": "simple"})
+    short = TEXTS[:-1]
+    ours = Engine(loaded).predict_texts(short)  # the default: one label per word, from its first sub-token
+    theirs = hf("token-classification", tiny_ner)(short, aggregation_strategy="first")
     for a, b in zip(ours, theirs):
         assert [(e["entity_group"], e["start"], e["end"]) for e in a["entities"]] == \
-               [(e["entity_group"], e["start"], e["end"]) for e in b["entities"]]
+               [(e["entity_group"], e["start"], e["end"]) for e in b]
+        assert [e["score"] for e in a["entities"]] == pytest.approx([float(e["score"]) for e in b], abs=1e-5)
     chunked = Engine(loaded, EngineOptions(chunking=True, stride=24)).predict_texts([LONG])[0]
     assert chunked["chunks"] > 1 and not chunked["truncated"]
     assert chunked["entities"] and max(e["end"] for e in chunked["entities"]) > 1000  # beyond the first chunk
@@ -85,26 +105,36 @@ def test_entities_match_the_service_and_chunks_map_back(tiny_ner):
     assert flagged["truncated"] is True and max(e["end"] for e in flagged["entities"]) < 700
 
 
-def test_zero_shot_nli_and_embeddings_match_the_service(tiny_nli, tiny_encoder):
+def test_zero_shot_nli_matches_transformers_and_embeddings_match_torch(tiny_nli, tiny_encoder):
+    import torch
+
     labels = ["travel", "business news", "food"]
-    for folder in (tiny_nli, tiny_encoder):
-        loaded = load_model(str(folder), "zero-shot-classification")
-        ours = Engine(loaded, EngineOptions(labels=labels)).predict_texts(TEXTS[:6])
-        theirs = predict(loaded, TEXTS[:6], {"candidate_labels": labels})
+    loaded = load_model(str(tiny_nli), "zero-shot-classification")
+    for multi in (False, True):
+        ours = Engine(loaded, EngineOptions(labels=labels, multi_label=multi)).predict_texts(TEXTS[:6])
+        theirs = hf("zero-shot-classification", tiny_nli)(TEXTS[:6], candidate_labels=labels, multi_label=multi)
         for a, b in zip(ours, theirs):
-            assert a["method"] == b["method"] and a["labels"] == b["labels"]
+            assert a["method"] == "nli" and a["labels"] == b["labels"]
             assert a["scores"] == pytest.approx(b["scores"], abs=1e-5)
+    loaded = load_model(str(tiny_encoder), "zero-shot-classification")
+    ours = Engine(loaded, EngineOptions(labels=labels)).predict_texts(TEXTS[:6])
+    cosines = mean_pooled(loaded, TEXTS[:6]) @ mean_pooled(loaded, [f"This example is {label}." for label in labels]).T
+    expected = torch.softmax(cosines * 20.0, dim=-1)
+    for a, row in zip(ours, expected.tolist()):
+        assert a["method"] == "embedding"
+        assert a["scores"] == pytest.approx(sorted(row, reverse=True), abs=1e-5)
+        assert a["labels"][0] == labels[max(range(len(labels)), key=row.__getitem__)]
     with pytest.raises(InputError, match="candidate label"):
         Engine(load_model(str(tiny_nli), "zero-shot-classification"), EngineOptions(labels=[]))
 
 
-def test_embeddings_match_the_service(tiny_encoder):
+def test_embeddings_match_torch(tiny_encoder):
     loaded = load_model(str(tiny_encoder), "sentence-similarity")
     ours = Engine(loaded).predict_texts(TEXTS[:5])
-    theirs = predict(loaded, TEXTS[:5])
+    theirs = mean_pooled(loaded, TEXTS[:5])
     for a, b in zip(ours, theirs):
-        assert a["shape"] == b["shape"]
-        assert np.allclose(a["embedding"], b["embedding"], atol=1e-5)
+        assert a["shape"] == list(b.shape)
+        assert np.allclose(a["embedding"], b.numpy(), atol=1e-5)
 
 
 def test_fill_mask_goes_through_the_pipelines_service(tiny_mlm):

@@ -37,7 +37,6 @@ EXAMPLES = {
     "text-generation": "Once upon a time",
 }
 EXAMPLE_B = "A kitten rests on a rug."
-EMBEDDING_TASKS = ("sentence-similarity", "zero-shot-classification")
 
 
 def primary_task(info, current: str) -> str:
@@ -277,9 +276,9 @@ class RunPanel(QWidget):
 
         def infer(progress, cancel):
             from services.run import predict, similarity
-            from services.run.embeddings import embedding_limit
+            from services.core.models import embedding_limit
 
-            limit = embedding_limit(loaded) if (task in EMBEDDING_TASKS and not loaded.info.is_nli) else loaded.max_length
+            limit = embedding_limit(loaded) if (task in tasks.EMBEDDING_TASKS and not loaded.info.is_nli) else loaded.max_length
             if task == "sentence-similarity" and len(texts) == 2:
                 return [similarity(loaded, texts[0], texts[1], progress=progress, cancel=cancel)], limit
             return predict(loaded, texts, options, progress=progress, cancel=cancel), limit

@@ -8,8 +8,11 @@ sequence. Texts longer than the model's limit are never cut silently: the result
 tokens of overlap) whose class scores are averaged and whose entities are mapped back onto the
 original text. Results are handed to ``emit`` after every batch, for the records it completed.
 
-Own batching for text-classification, token-classification, zero-shot (NLI and embedding) and
-sentence-similarity; fill-mask and text-generation go through ``services.run.predict``.
+This is the one inference path for text-classification, token-classification, zero-shot (NLI and
+embedding) and sentence embeddings: Analyse runs files through it, and ``services.run.predict`` (the
+Run panel, ``main.py predict``) runs typed texts through it as a batch of one (or N). Scores come
+from the task table (``services.core.tasks``), results from ``services.core.heads``. Fill-mask and
+text-generation are not batched here; they go through ``services.run.predict``'s own runners.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from services.core import heads, tasks
 from services.core.readers import Record
 from services.core.cancel import NEVER_CANCELLED, CancelToken
 from services.core.errors import InputError
+from services.core.model_info import pooling_of
+from services.core.models import embedding_limit
 
 OWN_TASKS = ("text-classification", "token-classification", "zero-shot-classification", "sentence-similarity")
 Emit = Callable[[list[tuple[Record, dict]]], None]
@@ -40,12 +45,15 @@ class EngineOptions:
     labels: list[str] = field(default_factory=list)  # zero-shot candidate labels
     template: str = ""  # zero-shot hypothesis template ("" = the pipelines' default)
     multi_label: bool = False
-    threads: int = 0  # torch CPU threads (0: the idle cores this process may use, see cpu_threads)
+    aggregation: str = tasks.DEFAULT_AGGREGATION  # NER: how sub-token predictions become entities
+    threads: int = 0  # torch CPU threads (0: the idle cores this process may use, see cpu_threads; -1: leave as is)
+    embedding_decimals: int | None = 6  # embeddings rounded for the results file (None: full precision)
 
     def result_settings(self) -> dict:
         """The settings that change results (part of the run key); batch sizes and threads do not."""
         return {"chunking": self.chunking, "stride": self.stride if self.chunking else None,
-                "labels": list(self.labels), "template": self.template, "multi_label": self.multi_label}
+                "labels": list(self.labels), "template": self.template, "multi_label": self.multi_label,
+                "aggregation": self.aggregation}
 
 
 @dataclass
@@ -56,6 +64,8 @@ class _Seq:
     type_ids: list | None
     offsets: list | None
     special: list | None
+    words: list | None = None  # the tokenizer's word index per token (None: special token)
+    cut: bool = False  # a slow tokenizer cut this text at the model's limit
 
 
 def usable_cores() -> int:
@@ -93,6 +103,19 @@ def windows(records: Iterable[Record], size: int, max_chars: int) -> Iterator[li
         yield window
 
 
+def _word_spans(seqs: list[_Seq], owners: int) -> list[dict[int, tuple[int, int]]]:
+    """Per text, each word's character span over all its chunks' tokens."""
+    spans: list[dict[int, tuple[int, int]]] = [dict() for _ in range(owners)]
+    for seq in seqs:
+        own = spans[seq.owner]
+        for word, (start, end), special in zip(seq.words, seq.offsets, seq.special):
+            if word is None or special or end <= start:
+                continue
+            old = own.get(word)
+            own[word] = (start, end) if old is None else (min(old[0], start), max(old[1], end))
+    return spans
+
+
 class Engine:
     def __init__(self, loaded, options: EngineOptions | None = None):
         import torch
@@ -105,12 +128,19 @@ class Engine:
         self.device = loaded.device
         config = self.model.config
         self.id2label = {int(k): str(v) for k, v in (getattr(config, "id2label", None) or {}).items()}
-        self.own = self.task in OWN_TASKS and getattr(self.tokenizer, "is_fast", False)
+        self.own = self.task in OWN_TASKS
+        self.fast = bool(getattr(self.tokenizer, "is_fast", False))
+        if self.task == "token-classification":
+            self.aggregation = tasks.aggregation(self.options.aggregation)
+            if not self.fast:
+                raise InputError("Named-entity recognition needs a fast tokenizer (tokenizer.json): a slow one "
+                                 "cannot map tokens back onto the text or tell where words start.",
+                                 hint="Save the model's tokenizer as a fast one (tokenizer.json).")
         on_gpu = not str(self.device).startswith("cpu")
         self.batch_size = self.options.batch_size or (256 if on_gpu else 32)
         self.max_tokens = self.options.max_tokens or (65536 if on_gpu else 4096)
         self.threads = 0
-        if not on_gpu:
+        if not on_gpu and self.options.threads >= 0:
             self.threads = self.options.threads or cpu_threads()
             torch.set_num_threads(self.threads)
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
@@ -121,8 +151,6 @@ class Engine:
         if self.task == "zero-shot-classification":
             self._prepare_zero_shot()
         elif self.task == "sentence-similarity":
-            from services.run.embeddings import embedding_limit, pooling_of
-
             self.pool_mode, _ = pooling_of(loaded.info.path)
             self.max_length = embedding_limit(loaded)
         if self.task == "text-classification":
@@ -141,8 +169,6 @@ class Engine:
             self.zero_shot_method = "nli"
             self.entail_id, self.contra_id = tasks.nli_label_ids(self.id2label)
         else:
-            from services.run.embeddings import embedding_limit, pooling_of
-
             self.zero_shot_method = "embedding"
             self.pool_mode, _ = pooling_of(self.loaded.info.path)
             self.max_length = embedding_limit(self.loaded)
@@ -162,35 +188,42 @@ class Engine:
             if self.own:
                 self._run_window(work, emit, cancel)
             else:
-                self._run_fallback(work, emit, cancel)
+                self._run_other(work, emit, cancel)
 
-    def predict_texts(self, texts: list[str], cancel: CancelToken = NEVER_CANCELLED) -> list[dict]:
-        """Results for plain texts, in input order (for benchmarks and quick calls)."""
+    def predict_texts(self, texts: list[str], cancel: CancelToken = NEVER_CANCELLED,
+                      progress: Callable[[int], None] | None = None) -> list[dict]:
+        """Results for plain texts, in input order (typed texts: a batch of one, or N); ``progress``
+        receives the number of texts done after each batch."""
         records = [Record(f"#{i}", "", i, i + 1, text) for i, text in enumerate(texts)]
         out: list[dict | None] = [None] * len(texts)
+        done = 0
 
         def collect(pairs):
+            nonlocal done
             for record, result in pairs:
                 out[record.index] = result
+            done += len(pairs)
+            if progress is not None:
+                progress(done)
 
         self.run(records, collect, cancel)
         return out  # type: ignore[return-value]
 
-    # -- fallback: the pipelines service ----------------------------------------------------
-    def _run_fallback(self, work: list[Record], emit: Emit, cancel: CancelToken) -> None:
+    # -- fill-mask and text generation: services.run's own runners --------------------------
+    def _run_other(self, work: list[Record], emit: Emit, cancel: CancelToken) -> None:
         from services.run import predict
 
-        options = {"candidate_labels": self.options.labels, "hypothesis_template": self.options.template or None,
-                   "multi_label": self.options.multi_label}
         step = 8
         for start in range(0, len(work), step):
             cancel.check()
             batch = work[start:start + step]
-            results = predict(self.loaded, [r.text for r in batch], options, cancel=cancel)
+            results = predict(self.loaded, [r.text for r in batch], {}, cancel=cancel)
             emit(list(zip(batch, results)))
 
     # -- own batching --------------------------------------------------------------------------
     def _encode(self, texts: list[str], pairs: list[str] | None = None) -> list[_Seq]:
+        if not self.fast:
+            return self._encode_slow(texts, pairs)
         need_offsets = self.task == "token-classification"
         chunking = self.options.chunking and pairs is None
         encoded = self.tokenizer(
@@ -207,8 +240,18 @@ class Engine:
             seqs.append(_Seq(owner, part, encoded["input_ids"][row],
                              encoded["token_type_ids"][row] if self.wants_type_ids else None,
                              encoded["offset_mapping"][row] if need_offsets else None,
-                             encoded["special_tokens_mask"][row] if need_offsets else None))
+                             encoded["special_tokens_mask"][row] if need_offsets else None,
+                             encoded.word_ids(row) if need_offsets else None))
         return seqs
+
+    def _encode_slow(self, texts: list[str], pairs: list[str] | None) -> list[_Seq]:
+        """A slow (Python) tokenizer: one sequence per text, cut at the model's limit (no chunks)."""
+        encoded = self.tokenizer(texts, pairs, truncation="only_first" if pairs is not None else True,
+                                 max_length=self.max_length, return_token_type_ids=self.wants_type_ids,
+                                 padding=False, verbose=False)
+        full = self.tokenizer(texts, pairs, truncation=False, padding=False, verbose=False)["input_ids"]
+        return [_Seq(owner, 0, ids, encoded["token_type_ids"][owner] if self.wants_type_ids else None, None, None,
+                     cut=len(full[owner]) > len(ids)) for owner, ids in enumerate(encoded["input_ids"])]
 
     def _batches(self, seqs: list[_Seq]) -> Iterator[list[_Seq]]:
         """Longest first; a batch closes when it would exceed the sequence cap or the token budget."""
@@ -294,9 +337,13 @@ class Engine:
                 self.label_vectors = self._embed_plain(self.hypotheses, cancel)
             seqs = self._encode(texts)
             expected = [0] * len(work)
+            truncated = [False] * len(work)
             for seq in seqs:
                 expected[seq.owner] += 1
-            truncated = [count > 1 and not self.options.chunking for count in expected]
+                truncated[seq.owner] = truncated[seq.owner] or seq.cut
+            truncated = [cut or (count > 1 and not self.options.chunking) for cut, count in zip(truncated, expected)]
+            if self.task == "token-classification":
+                self._word_spans = _word_spans(seqs, len(work))  # whole words, also where a cut splits one
             if not self.options.chunking:
                 seqs = [s for s in seqs if s.part == 0]
                 expected = [1] * len(work)
@@ -336,14 +383,17 @@ class Engine:
         if self.task == "text-classification":
             probs = [tasks.to_scores(output[0], self.score_function) for _seq, output in ordered]
             weights = [len(seq.ids) for seq, _o in ordered]
-            return heads.classification_result(probs, weights, self.id2label, truncated)
+            return heads.classification_result(probs, weights, self.id2label, truncated, self.score_function)
         if self.task == "token-classification":
             chunks = []
             for seq, (logits, _mask) in ordered:
                 real = ~np.asarray(seq.special, dtype=bool)
-                chunks.append((np.asarray(seq.offsets, dtype=np.int64), tasks.to_scores(logits), real))
+                words = np.asarray([-1 if w is None else w for w in seq.words], dtype=np.int64)
+                chunks.append((np.asarray(seq.offsets, dtype=np.int64), tasks.to_scores(logits), real, words))
             tokens = heads.merge_chunk_tokens(chunks)
-            result = heads.group_entities(record.text, tokens, self.id2label, truncated)
+            result = {"entities": heads.entities(record.text, tokens, self.id2label, self.aggregation,
+                                                 self._word_spans[ordered[0][0].owner]),
+                      "truncated": truncated}
             if len(ordered) > 1:
                 result["chunks"] = len(ordered)
             return result
@@ -354,7 +404,7 @@ class Engine:
         vectors = [heads.normalise(heads.pool(h[None], m[None], self.pool_mode))[0] for _s, (h, m) in ordered]
         weights = [len(seq.ids) for seq, _o in ordered]
         if self.task == "sentence-similarity":
-            return heads.embedding_result(vectors, weights, truncated)
+            return heads.embedding_result(vectors, weights, truncated, self.options.embedding_decimals)
         vector = vectors[0] if len(vectors) == 1 else heads.normalise(
             (np.stack(vectors) * np.asarray(weights, dtype=np.float32)[:, None]).sum(axis=0))
         cosines = self.label_vectors @ vector

@@ -34,6 +34,27 @@ def resolve_model_path(spec: str | os.PathLike) -> Path:
     return Path(spec).expanduser()
 
 
+def pooling_of(folder: Path) -> tuple[str, int | None]:
+    """``(mode, max_seq_length)`` from a sentence-transformers folder; ``("mean", None)`` otherwise."""
+    mode, limit = "mean", None
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+        for module in modules:
+            if str(module.get("type", "")).endswith("Pooling"):
+                config = json.loads((folder / module["path"] / "config.json").read_text(encoding="utf-8"))
+                if config.get("pooling_mode_cls_token"):
+                    mode = "cls"
+                elif config.get("pooling_mode_max_tokens"):
+                    mode = "max"
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    try:
+        limit = int(json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))["max_seq_length"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return mode, limit
+
+
 @dataclass
 class ModelInfo:
     path: Path

@@ -16,7 +16,7 @@ from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, no_prog
 from services.core.devices import check_device, is_out_of_memory, out_of_memory_error, torch_dtype
 from services.core.errors import ModelError
 from services.core import tasks
-from services.core.model_info import ModelInfo, inspect_model
+from services.core.model_info import ModelInfo, inspect_model, pooling_of
 from services.core.tasks import TASKS
 
 log = logging.getLogger("workbench.models")
@@ -38,6 +38,12 @@ class LoadedModel:
         if self.info.max_length:
             limit = min(limit, self.info.max_length)
         return int(min(limit, 1_000_000))
+
+
+def embedding_limit(loaded: LoadedModel) -> int:
+    """The longest input for sentence embeddings: the model's limit, capped by sentence-transformers' own."""
+    _mode, limit = pooling_of(loaded.info.path)
+    return min(loaded.max_length, limit) if limit else loaded.max_length
 
 
 def auto_class_for(info: ModelInfo, task: str) -> str:

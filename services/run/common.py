@@ -1,4 +1,4 @@
-"""Helpers shared by the task runners: input checks, truncation, batching, OOM handling.
+"""Helpers shared by the task runners: input checks, the batch engine for typed texts, batching, OOM handling.
 
 torch is imported inside functions only (this module is imported by the GUI at start-up).
 """
@@ -6,10 +6,10 @@ torch is imported inside functions only (this module is imported by the GUI at s
 from __future__ import annotations
 
 import contextlib
-import weakref
 from typing import Any, Iterator
 
 from services.core.devices import is_out_of_memory, out_of_memory_error
+from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from services.core.errors import InputError
 
 BATCH_SIZE = 32
@@ -59,26 +59,6 @@ def token_count(tokenizer, text: str) -> int:
     return len(tokenizer(text, add_special_tokens=True, truncation=False, verbose=False)["input_ids"])
 
 
-def fit_text(tokenizer, text: str, max_length: int) -> tuple[str, bool]:
-    """Cut ``text`` to the characters whose tokens fit in ``max_length``; report whether it was cut.
-
-    Used before handing text to a transformers pipeline, so the pipeline never meets an input longer
-    than the position table and the user is told about the cut.
-    """
-    if token_count(tokenizer, text) <= max_length:
-        return text, False
-    if getattr(tokenizer, "is_fast", False):
-        encoded = tokenizer(text, truncation=True, max_length=max_length, return_offsets_mapping=True,
-                            return_special_tokens_mask=True)
-        ends = [end for (start, end), special in zip(encoded["offset_mapping"], encoded["special_tokens_mask"])
-                if not special and end > start]
-        if ends:
-            return text[: max(ends)], True
-    # slow tokenizer: cut on token ids and decode (may normalise the text)
-    ids = tokenizer(text, truncation=True, max_length=max_length, add_special_tokens=True)["input_ids"]
-    return tokenizer.decode(ids, skip_special_tokens=True), True
-
-
 def batches(items: list, size: int = BATCH_SIZE) -> Iterator[tuple[int, list]]:
     for start in range(0, len(items), size):
         yield start, items[start:start + size]
@@ -114,14 +94,11 @@ def forward(loaded, batch) -> Any:
         return loaded.model(**batch)
 
 
-_PIPELINES: "weakref.WeakKeyDictionary[Any, dict[str, Any]]" = weakref.WeakKeyDictionary()
+def through_engine(loaded, texts: list[str], *, progress: Progress = no_progress, cancel: CancelToken = NEVER_CANCELLED,
+                   message: str = "Running", **options) -> list[dict]:
+    """Typed texts through the batch engine (``services.core.engine``), the one inference path that Analyse
+    also uses: results in input order, full precision, torch's thread count left as the caller set it."""
+    from services.core.engine import Engine, EngineOptions
 
-
-def hf_pipeline(loaded, task: str):
-    """A transformers pipeline around the already-loaded model (built once per model and task)."""
-    per_model = _PIPELINES.setdefault(loaded.model, {})
-    if task not in per_model:
-        from transformers import pipeline
-
-        per_model[task] = pipeline(task, model=loaded.model, tokenizer=loaded.tokenizer, device=loaded.model.device)
-    return per_model[task]
+    engine = Engine(loaded, EngineOptions(threads=-1, embedding_decimals=None, **options))
+    return engine.predict_texts(texts, cancel, progress=lambda done: progress(done, len(texts), message))

@@ -2,6 +2,9 @@
 
 For NER the word-level tags are aligned to subword tokens: the first subword of each word carries
 the word's label, the other subwords and the special tokens get -100 (ignored by the loss).
+Predictions use the task table's scoring rule (``services.core.tasks``) and the engine's per-word
+rule (``services.core.heads.word_labels``, "first" sub-token), so the numbers of the training report
+are the ones the Run panel and Analyse give for the saved model.
 """
 
 from __future__ import annotations
@@ -93,11 +96,14 @@ def _forward(model, tokenizer, items: list[dict], batch_size: int, cancel=None):
 
 def predict_texts(model, tokenizer, texts: list[str], max_length: int, batch_size: int = 64,
                   cancel=None) -> tuple[list[int], list[list[float]]]:
-    """Predicted label ids and class probabilities for each text."""
+    """Predicted label ids and class scores for each text."""
+    from services.core import tasks
+
+    function = tasks.score_function(model.config)
     items = encode_texts(tokenizer, texts, None, max_length)
     predicted, probabilities = [], []
     for logits in _forward(model, tokenizer, items, batch_size, cancel):
-        probs = logits.softmax(-1)
+        probs = tasks.to_scores(logits.numpy(), function)
         predicted.append(int(probs.argmax()))
         probabilities.append([float(p) for p in probs])
     return predicted, probabilities
@@ -105,16 +111,15 @@ def predict_texts(model, tokenizer, texts: list[str], max_length: int, batch_siz
 
 def predict_words(model, tokenizer, token_lists: list[list[str]], max_length: int, batch_size: int = 64,
                   outside_id: int = 0, cancel=None) -> list[list[int]]:
-    """A tag id per word (from its first subword); words cut off by ``max_length`` get ``outside_id``."""
+    """A tag id per word (the engine's rule: from its first subword); words cut off by ``max_length`` get
+    ``outside_id``."""
+    from services.core import heads, tasks
+
     items, word_ids_all = encode_words(tokenizer, token_lists, None, max_length)
     results = []
     for tokens, word_ids, logits in zip(token_lists, word_ids_all, _forward(model, tokenizer, items, batch_size, cancel)):
         tags = [outside_id] * len(tokens)
-        ids = logits.argmax(-1).tolist()
-        previous = None
-        for position, word in enumerate(word_ids):
-            if word is not None and word != previous:
-                tags[word] = int(ids[position])
-            previous = word
+        for word, (label_id, _score) in heads.word_labels(word_ids, tasks.to_scores(logits.numpy())).items():
+            tags[word] = label_id
         results.append(tags)
     return results
