@@ -42,8 +42,11 @@ def register(subparsers) -> None:
     parser.add_argument("--name", required=True, help="the name to save the model under in the library")
     parser.set_defaults(handler=run_train)
 
-    starter = subparsers.add_parser("train-starter", help="train the starter sentiment model (built-in model, starter data)")
-    starter.add_argument("--name", help="library name (default: starter-sentiment, numbered if taken)")
+    starter = subparsers.add_parser("train-starter", help="train a starter model: sentiment (default) or NER "
+                                                         "(built-in model, the app's starter data)")
+    starter.add_argument("--task", default="text-classification", choices=["text-classification", "token-classification"],
+                         help="text-classification: starter-sentiment; token-classification: starter-ner")
+    starter.add_argument("--name", help="library name (default: starter-sentiment or starter-ner, numbered if taken)")
     starter.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps (default: cpu)")
     starter.set_defaults(handler=run_train_starter)
 
@@ -113,18 +116,18 @@ def run_train_starter(args) -> int:
     from services.core.cancel import CancelToken
     from cli.progress import StderrProgress
     from services.training.save import save_result, unique_name
-    from services.training.starter import DEFAULT_STARTER_NAME, train_starter
+    from services.training.starter import starter_for, train_starter
 
     _quiet_transformers()
     token = CancelToken()
     bar = StderrProgress("train-starter")
     try:
         with _interrupt_cancels(token):
-            result = train_starter(args.name, device=args.device, progress=bar, cancel=token)
+            result = train_starter(args.name, device=args.device, task=args.task, progress=bar, cancel=token)
     finally:
         bar.close()
     if result.cancelled:  # Ctrl+C: keep the best epoch so far
-        save_result(result, args.name or unique_name(DEFAULT_STARTER_NAME))
+        save_result(result, args.name or unique_name(starter_for(args.task).name))
     print(f"saved to {result.saved_path}", file=sys.stderr)
     print(json.dumps(result.summary()))
     return 0

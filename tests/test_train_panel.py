@@ -75,7 +75,8 @@ def test_train_end_to_end_then_save_to_library(qtbot, panel, tmp_path, tiny_enco
     folder = panel.context.library_dir / "my reviews"
     assert saved.args[0] == str(folder) and (folder / "README.md").is_file() and models_changed
     assert "Saved to the library" in panel.results.save_message.text()
-    assert panel.picker.combo.findData(str(folder)) >= 0  # the new model is offered as a base model now
+    # the new model is offered as a base model now (the model catalogue reads it on a worker)
+    qtbot.waitUntil(lambda: panel.picker.combo.findData(str(folder)) >= 0, timeout=TIMEOUT)
     # The same name again: a clear message, nothing overwritten.
     panel.results.save_button.setEnabled(True)
     job = panel.save("my reviews")
@@ -185,13 +186,13 @@ def test_the_train_dock_is_in_the_main_window(main_window):
 
 def test_the_starter_button_sets_everything_up_and_trains_the_built_in_model(qtbot, panel, monkeypatch):
     """One click: built-in model, starter data, starter settings (stopped after its first real step here)."""
-    from services.training.starter import STARTER_HYPERPARAMETERS, starter_files
+    from services.training.starter import STARTERS, starter_files
 
     steps = []
     click_cancel_when(monkeypatch, panel, lambda run: steps.append(run.step) or run.step == 1)
     assert train(qtbot, panel, panel.starter_button.click) == "cancelled" and steps == [1]
     assert panel.picker.current_spec() == "builtin" and panel.task() == "text-classification"
     assert panel.data_box.path() == str(starter_files()[0]) and panel.data_box.split_spin.value() == 10
-    assert panel.params.hyperparameters() == STARTER_HYPERPARAMETERS
-    assert panel.curves.loss_points() == 1 and panel.curves.progress.maximum() == 78
+    assert panel.params.hyperparameters() == STARTERS["text-classification"].hyperparameters
+    assert panel.curves.loss_points() == 1 and panel.curves.progress.maximum() == 238
     assert not (panel.context.library_dir / "starter-sentiment").exists()  # a cancelled starter run is not saved

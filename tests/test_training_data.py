@@ -62,7 +62,7 @@ def test_csv_labels_counts_and_stratified_split(tmp_path):
     assert len(data.train) == 30 and len(data.validation) == 10
     assert sorted(data.validation.targets) == ["negative"] * 5 + ["positive"] * 5  # stratified
     assert data.counts == {"negative": 15, "positive": 15}
-    assert data.validation_source == "25% split of reviews.csv" and data.warnings == []
+    assert data.validation_source == "25% split of reviews.csv" and [w for w in data.warnings if "imbalance" in w] == []
     assert set(data.train.inputs).isdisjoint(data.validation.inputs)
     assert data.train.sha256 == sha256_of(tmp_path / "reviews.csv") and len(data.train.sha256) == 64
 
@@ -127,7 +127,8 @@ def test_empty_or_missing_texts_are_skipped_and_counted(tmp_path):
 def test_imbalance_warning(tmp_path):
     rows = [(f"good thing {i}", "positive") for i in range(30)] + [(f"bad thing {i}", "negative") for i in range(5)]
     data = prepare_data(write_csv(tmp_path / "skew.csv", rows), TEXT_CLASSIFICATION)
-    assert len(data.warnings) == 1 and "imbalance" in data.warnings[0] and "6×" in data.warnings[0]
+    imbalance = [w for w in data.warnings if "imbalance" in w]
+    assert len(imbalance) == 1 and "6×" in imbalance[0]
     assert imbalance_warning({"a": 10, "b": 9}) == ""
     assert summarize(tmp_path / "skew.csv", TEXT_CLASSIFICATION)["warnings"]
 
@@ -266,3 +267,25 @@ def test_broken_json_lines_are_skipped_with_their_line_numbers(tmp_path):
     data = prepare_data(path, TEXT_CLASSIFICATION)
     assert len(data.train) + len(data.validation) == 20
     assert any("line 4" in w and "not valid JSON" in w for w in data.warnings)
+
+
+def test_a_tiny_validation_set_is_called_out(tmp_path):
+    """10 rows split 20 %: 2 validation examples; the run says its scores mean little (issue 14)."""
+    data = prepare_data(write_csv(tmp_path / "ten.csv", sentiment_rows(10)), TEXT_CLASSIFICATION)
+    assert len(data.validation) == 2
+    assert any("only 2 examples" in w and "mean little" in w for w in data.warnings)
+    roomy = prepare_data(write_csv(tmp_path / "many.csv", sentiment_rows(200)), TEXT_CLASSIFICATION)
+    assert not any("mean little" in w for w in roomy.warnings)
+
+
+def test_small_files_are_planned_for_enough_updates():
+    from services.training.config import MAX_PLANNED_EPOCHS, Hyperparameters
+
+    hp = Hyperparameters(epochs=3, batch_size=16, min_steps=300)
+    assert hp.planned_epochs(1440) == 4  # 90 updates per epoch
+    assert hp.planned_epochs(100_000) == 3  # big files keep the epochs asked for
+    assert hp.planned_epochs(20) == MAX_PLANNED_EPOCHS
+    assert Hyperparameters(epochs=3, min_steps=0).planned_epochs(20) == 3
+    lowered, note = Hyperparameters().for_model(110_000_000)
+    assert lowered.learning_rate < Hyperparameters().learning_rate and "110M" in note
+    assert Hyperparameters().for_model(22_000_000) == (Hyperparameters(), "")

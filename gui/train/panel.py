@@ -22,7 +22,7 @@ from gui.train.curves import TrainCurves
 from gui.train.data_view import TrainDataBox
 from gui.train.params import TrainParamsBox
 from gui.train.results_view import TrainResultsBox
-from services.training import TEXT_CLASSIFICATION, TRAIN_TASKS
+from services.training import TEXT_CLASSIFICATION, TOKEN_CLASSIFICATION, TRAIN_TASKS
 
 
 class TrainPanel(QWidget):
@@ -54,7 +54,12 @@ class TrainPanel(QWidget):
         self.train_button.setToolTip("Fine-tune the base model on the data with these settings")
         self.starter_button = QPushButton("Train starter sentiment model")
         self.starter_button.setToolTip("One click: fine-tune the built-in model on the starter sentiment data set "
-                                       "(about 1,400 reviews), test it on the held-out split and save it to the library.")
+                                       "(4,200 short reviews written for this app), test it on a separately written "
+                                       "held-out set and save it to the library as starter-sentiment.")
+        self.starter_ner_button = QPushButton("Train starter NER model")
+        self.starter_ner_button.setToolTip("One click: fine-tune the built-in model on the starter NER data set "
+                                           "(1,600 news and sports sentences written for this app), test it on a "
+                                           "separately written held-out set and save it as starter-ner.")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.setToolTip("Stop after the current step; the best epoch so far can be kept")
@@ -70,6 +75,7 @@ class TrainPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.train_button)
         buttons.addWidget(self.starter_button)
+        buttons.addWidget(self.starter_ner_button)
         buttons.addWidget(self.cancel_button)
         setup = QWidget()
         setup_layout = QVBoxLayout(setup)
@@ -100,7 +106,8 @@ class TrainPanel(QWidget):
 
         self.task_combo.currentIndexChanged.connect(lambda _i: self.data_box.set_task(self.task()))
         self.train_button.clicked.connect(self.start_training)
-        self.starter_button.clicked.connect(self.start_starter)
+        self.starter_button.clicked.connect(lambda: self.start_starter(TEXT_CLASSIFICATION))
+        self.starter_ner_button.clicked.connect(lambda: self.start_starter(TOKEN_CLASSIFICATION))
         self.cancel_button.clicked.connect(self.cancel)
         self.results.sig_save.connect(self.save)
 
@@ -143,26 +150,27 @@ class TrainPanel(QWidget):
 
         return self._submit(f"Training on {Path(path).name}", work)
 
-    def start_starter(self) -> Job | None:
-        """One click: the built-in model, the starter sentiment data, the starter settings; saved when done."""
+    def start_starter(self, task: str = TEXT_CLASSIFICATION) -> Job | None:
+        """One click: the built-in model, the starter data for ``task``, the starter settings; saved when done."""
         from services.core.errors import InputError
-        from services.training.starter import STARTER_HYPERPARAMETERS, STARTER_VALIDATION_FRACTION, starter_files, train_starter
+        from services.training.starter import starter_files, starter_for, train_starter
 
         try:
-            train_file, _test = starter_files()
+            starter = starter_for(task)
+            train_file, _test = starter_files(task)
         except InputError as error:
             self._fail(error)
             return None
-        self.set_task(TEXT_CLASSIFICATION)
+        self.set_task(task)
         self.picker.set_current_spec("builtin", emit=False)
-        self.params.set_hyperparameters(STARTER_HYPERPARAMETERS)
+        self.params.set_hyperparameters(starter.hyperparameters)
         self.data_box.split_radio.setChecked(True)
-        self.data_box.split_spin.setValue(round(STARTER_VALIDATION_FRACTION * 100))
+        self.data_box.split_spin.setValue(round(starter.validation_fraction * 100))
         self.data_box.load_file(str(train_file))
         root, device = self.context.library_dir, self.params.device_name()
-        return self._submit("Training the starter sentiment model",
-                            lambda progress, cancel: train_starter(None, root=root, device=device, progress=progress,
-                                                                   cancel=cancel))
+        return self._submit(f"Training the {starter.title}",
+                            lambda progress, cancel: train_starter(None, root=root, device=device, task=task,
+                                                                   progress=progress, cancel=cancel))
 
     def _submit(self, title: str, work) -> Job:
         self.curves.clear()
@@ -184,6 +192,7 @@ class TrainPanel(QWidget):
     def _set_running(self, running: bool) -> None:
         self.train_button.setEnabled(not running)
         self.starter_button.setEnabled(not running)
+        self.starter_ner_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
 
     # -- while it runs ----------------------------------------------------------------------------

@@ -34,6 +34,11 @@ class TrainParamsBox(QGroupBox):
         self.weight_decay.setSingleStep(0.01)
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
+        self.min_steps = QSpinBox()
+        self.min_steps.setRange(0, 100_000)
+        self.min_steps.setSingleStep(50)
+        self.min_steps.setSpecialValueText("off (exactly the epochs)")
+        self.min_steps.setSuffix(" updates")
         self.patience = QSpinBox()
         self.patience.setRange(0, 20)
         self.patience.setSpecialValueText("off")
@@ -46,7 +51,8 @@ class TrainParamsBox(QGroupBox):
         self.help.setMinimumHeight(34)
 
         form = QFormLayout()
-        rows = [("Epochs", self.epochs, "epochs"), ("Learning rate", self.learning_rate, "learning_rate"),
+        rows = [("Epochs", self.epochs, "epochs"), ("At least", self.min_steps, "min_steps"),
+                ("Learning rate", self.learning_rate, "learning_rate"),
                 ("Batch size", self.batch_size, "batch_size"), ("Max length", self.max_length, "max_length"),
                 ("Warm-up", self.warmup, "warmup_ratio"), ("Weight decay", self.weight_decay, "weight_decay"),
                 ("Seed", self.seed, "seed"), ("Early stopping", self.patience, "patience"),
@@ -92,6 +98,7 @@ class TrainParamsBox(QGroupBox):
         self.weight_decay.setValue(hp.weight_decay)
         self.seed.setValue(hp.seed)
         self.patience.setValue(hp.patience)
+        self.min_steps.setValue(hp.min_steps)
         self.head_only.setChecked(hp.head_only)
 
     def hyperparameters(self) -> Hyperparameters:
@@ -106,7 +113,8 @@ class TrainParamsBox(QGroupBox):
         hp = Hyperparameters(epochs=self.epochs.value(), learning_rate=learning_rate, batch_size=self.batch_size.value(),
                              max_length=self.max_length.value(), warmup_ratio=self.warmup.value() / 100,
                              weight_decay=self.weight_decay.value(), seed=self.seed.value(),
-                             head_only=self.head_only.isChecked(), patience=self.patience.value())
+                             head_only=self.head_only.isChecked(), patience=self.patience.value(),
+                             min_steps=self.min_steps.value())
         hp.check()
         return hp
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableWidget,
@@ -75,6 +77,7 @@ class TrainResultsBox(QWidget):
         state = "cancelled — kept" if result.cancelled else ("stopped early — kept" if result.stopped_early else "kept")
         lines.append(f"{state} epoch {result.best_epoch:g} of {result.epochs_run:.3g} · {result.steps} steps · "
                      f"training {result.train_seconds:.0f} s ({result.samples_per_second:.0f} examples/s)")
+        lines += [f"<span style='color:#b45309'>⚠ {html.escape(w)}</span>" for w in getattr(result, "warnings", [])]
         self.summary.setText("<br>".join(lines))
         self._fill_confusion(result.confusion, result.confusion_labels)
         self._fill_wrong(result.wrong)

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
+
+
+# Small files need more passes: a run is planned for at least this many optimizer steps (more epochs,
+# up to MAX_PLANNED_EPOCHS), and early stopping ends it sooner once validation stops improving. With
+# 3 epochs of 300 NER sentences (57 steps) the built-in model still predicted almost only "O".
+MIN_STEPS = 300
+MAX_PLANNED_EPOCHS = 30
+# The default learning rate suits small encoders such as the built-in MiniLM (22M parameters); above
+# LARGE_MODEL_PARAMETERS a kept default is lowered to LARGE_MODEL_LEARNING_RATE (and the run says so).
+LARGE_MODEL_PARAMETERS = 60_000_000
+LARGE_MODEL_LEARNING_RATE = 3e-5
 
 
 @dataclass
 class Hyperparameters:
     epochs: int = 3
-    learning_rate: float = 5e-5
+    learning_rate: float = 1e-4
     batch_size: int = 16
     max_length: int = 128
     warmup_ratio: float = 0.1
@@ -18,6 +29,24 @@ class Hyperparameters:
     head_only: bool = False
     patience: int = 2  # early stopping: stop after this many evaluations without improvement (0 = never)
     max_steps: int = -1  # stop after this many optimizer steps (-1 = run all epochs); for benchmarks
+    min_steps: int = MIN_STEPS  # plan at least this many optimizer steps on small files (0 = exactly `epochs`)
+
+    def planned_epochs(self, train_examples: int) -> int:
+        """``epochs``, raised for small files so that the run makes at least ``min_steps`` updates."""
+        if self.min_steps <= 0 or self.max_steps > 0 or train_examples <= 0:
+            return self.epochs
+        steps_per_epoch = -(-train_examples // self.batch_size)
+        needed = -(-self.min_steps // steps_per_epoch)
+        return max(self.epochs, min(MAX_PLANNED_EPOCHS, needed))
+
+    def for_model(self, parameters: int) -> tuple["Hyperparameters", str]:
+        """These settings adjusted to the base model's size, and a note saying what changed ('' if nothing)."""
+        if parameters > LARGE_MODEL_PARAMETERS and self.learning_rate == Hyperparameters.learning_rate \
+                and not self.head_only:
+            return replace(self, learning_rate=LARGE_MODEL_LEARNING_RATE), (
+                f"The base model has {parameters / 1e6:.0f}M parameters: the default learning rate "
+                f"{Hyperparameters.learning_rate:g} was lowered to {LARGE_MODEL_LEARNING_RATE:g}, which suits models of that size.")
+        return self, ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -45,9 +74,11 @@ class Hyperparameters:
 
 
 HELP = {
-    "epochs": "Passes over the training data. More epochs learn more but can over-fit; early stopping ends sooner "
-              "when the validation score stops improving.",
-    "learning_rate": "How big each update step is. Full fine-tuning: 2e-5 to 1e-4. Head only: about 1e-3.",
+    "epochs": "Passes over the training data (at least; a small file gets more passes so that the model makes "
+              f"at least {MIN_STEPS} updates). Early stopping ends sooner when the validation score stops improving.",
+    "learning_rate": "How big each update step is. 1e-4 suits small models like the built-in one (it is lowered to "
+                     f"{LARGE_MODEL_LEARNING_RATE:g} for models over {LARGE_MODEL_PARAMETERS // 1_000_000}M parameters). "
+                     "Head only: about 1e-3.",
     "batch_size": "Examples per update step. Larger is faster per example but needs more memory.",
     "max_length": "Longer texts are cut to this many tokens. Shorter is faster and uses less memory.",
     "warmup_ratio": "Share of the steps during which the learning rate rises from 0, which steadies the start.",
@@ -55,6 +86,9 @@ HELP = {
     "seed": "Fixes the random choices (head initialisation, shuffling): the same seed gives the same result.",
     "head_only": "Train only the new classification head and keep the pre-trained encoder frozen: much faster, "
                  "usually less accurate than full fine-tuning.",
+    "min_steps": "Small files get more epochs until the model has made at least this many updates (weight "
+                 "changes): a few dozen updates leave a model that predicts one class. Early stopping still ends "
+                 "the run when validation stops improving. Off: exactly the epochs above.",
     "patience": "Early stopping: stop after this many epochs without a better validation score (0 = never stop early).",
     "validation": "Examples held back from training to measure the model after each epoch and to pick the best epoch.",
 }
@@ -102,6 +136,7 @@ class TrainResult:
     versions: dict[str, str] = field(default_factory=dict)
     finished_at: str = ""
     saved_path: str = ""
+    warnings: list[str] = field(default_factory=list)  # what the user should know about this run's result
 
     @property
     def samples_per_second(self) -> float:
@@ -118,7 +153,7 @@ class TrainResult:
             "train_seconds": round(self.train_seconds, 2), "wall_seconds": round(self.wall_seconds, 1), "samples_per_second": round(self.samples_per_second, 1),
             "history": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in h.items()} for h in self.history],
             "test": self.test_source or None, "test_metrics": {k: round(v, 4) for k, v in self.test_metrics.items()},
-            "saved_to": self.saved_path,
+            "saved_to": self.saved_path, "warnings": list(self.warnings),
         }
 
 

@@ -20,6 +20,8 @@ from services.core.readers import guess_columns, read_text, table_rows
 from services.training import TEXT_CLASSIFICATION, TOKEN_CLASSIFICATION, TRAIN_TASKS
 
 MIN_ROWS = 10
+MIN_VALIDATION = 20  # fewer validation examples than this: warn that the scores mean little
+MIN_VALIDATION_PER_CLASS = 5
 IMBALANCE_RATIO = 5.0  # largest class / smallest class at which we warn
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
@@ -319,6 +321,16 @@ def imbalance_warning(counts: dict[str, int]) -> str:
             "watch macro-F1 rather than accuracy, or add examples of the small class.")
 
 
+def small_validation_warning(validation: Examples, classes: int = 0) -> str:
+    """A validation set this small gives scores that mean little (one example moves accuracy by 1/n)."""
+    needed = max(MIN_VALIDATION, MIN_VALIDATION_PER_CLASS * classes)
+    if len(validation) >= needed:
+        return ""
+    return (f"The validation set has only {len(validation)} examples, so its scores mean little (one example moves "
+            f"accuracy by {100 / max(1, len(validation)):.0f} points). Use at least {needed}: more data, a larger "
+            "validation share, or a separate validation file.")
+
+
 def stratified_split(examples: Examples, fraction: float, seed: int) -> tuple[Examples, Examples]:
     """Split off ``fraction`` for validation, keeping each label's share (sentences at random for NER)."""
     if not 0 < fraction < 1:
@@ -408,6 +420,9 @@ def prepare_data(path: str | Path, task: str, *, text_column: str | None = None,
         warning = imbalance_warning({label: counts[label] for label in labels})
         if warning:
             warnings.append(warning)
+    small = small_validation_warning(validation, len(labels) if task == TEXT_CLASSIFICATION else 0)
+    if small:
+        warnings.append(small)
     if examples.skipped:
         warnings.append(f"Skipped {sum(examples.skipped.values())} rows of {name}: {_skipped_text(examples.skipped)}.")
     if validation_path and validation.skipped:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import shutil
+from dataclasses import replace
 import tempfile
 import time
 
@@ -300,6 +301,35 @@ def evaluate_kept_model(result_fields: dict, model, tokenizer, data: PreparedDat
                          validation_predictions=predicted)
 
 
+def quality_warnings(result: TrainResult) -> list[str]:
+    """What says the kept model has not learned: a validation score near chance, or a class (entity
+    type) that the model never predicts on the validation data although it occurs there."""
+    warnings = []
+    if result.task == TEXT_CLASSIFICATION:
+        chance = 1.0 / max(2, len(result.labels))
+        score = result.metrics.get("macro_f1", 0.0)
+        if score <= chance + 0.05:
+            warnings.append(f"Validation macro-F1 is {score:.2f}, about what guessing gives ({chance:.2f}): the model "
+                            "has not learned. Try more examples, more epochs or a higher learning rate.")
+        matrix = result.confusion or []
+        never = [result.label_names[i] for i in range(len(matrix))
+                 if sum(row[i] for row in matrix) == 0 and sum(matrix[i]) > 0]
+        if never:
+            warnings.append(f"The model never predicts {', '.join(repr(n) for n in never)} on the validation data.")
+    else:
+        score = result.metrics.get("entity_f1", 0.0)
+        if score < 0.2:
+            warnings.append(f"Validation entity F1 is {score:.2f}: the model finds almost no entities. Try more "
+                            "epochs, a higher learning rate or more tagged sentences.")
+        gold_types = {name[2:] for name in result.label_names if name != "O"}
+        predicted = {kind for row in result.validation_predictions
+                     for kind, _s, _e in entity_spans([result.label_names[i] for i in row])}
+        missing = sorted(gold_types - predicted)
+        if missing and result.validation_predictions:
+            warnings.append(f"The model never predicts these entity types on the validation data: {', '.join(missing)}.")
+    return warnings
+
+
 def train_model(data: PreparedData, base_model: str = BUILTIN, hp: Hyperparameters | None = None, *,
                 device: str = "cpu", progress: Progress = no_progress,
                 cancel: CancelToken = NEVER_CANCELLED) -> TrainResult:
@@ -309,12 +339,20 @@ def train_model(data: PreparedData, base_model: str = BUILTIN, hp: Hyperparamete
     hp.check()
     info = check_base_model(base_model, data.task)
     check_device(device)
+    notes: list[str] = []
+    planned = hp.planned_epochs(len(data.train))
+    if planned != hp.epochs:
+        notes.append(f"{len(data.train)} training examples make few updates per epoch: planned {planned} epochs "
+                     f"(at least {hp.min_steps} updates); early stopping ends sooner if validation stops improving.")
+        hp = replace(hp, epochs=planned)
     run = _Run(progress, cancel, main_metric(data.task), hp.epochs, hp.patience)
     run.report("loading", f"Loading {info.display_name}")
     cancel.check()
     output_dir = tempfile.mkdtemp(prefix="workbench-train-")
     try:
         tokenizer, model = load_for_training(info, data, hp)
+        hp, note = hp.for_model(sum(p.numel() for p in model.parameters()))
+        notes += [note] if note else []
         cancel.check()
         run.report("tokenizing", "Tokenizing")
         from services.training.encode import effective_max_length
@@ -365,6 +403,7 @@ def train_model(data: PreparedData, base_model: str = BUILTIN, hp: Hyperparamete
         eval_seconds=trainer.eval_seconds, wall_seconds=time.monotonic() - run.started, train_samples=samples_seen(run.step, steps_per_epoch, hp.batch_size, len(train_items)),
         versions={"transformers": transformers.__version__, "torch": torch.__version__},
         finished_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), **fields)
+    result.warnings = list(data.warnings) + notes + quality_warnings(result)
     run.step = max(run.step, 1)
     run.total = max(run.total, run.step)
     run.progress(run.total, run.total, "Cancelled: kept the best epoch" if run.cancelled else "Finished",
