@@ -48,9 +48,10 @@ def folder(tmp_path):
 
 
 def run_and_wait(qtbot, panel, start=None):
+    """Start an analysis and wait until it ended and the table shows every result it wrote."""
     job = (start or panel.start_analysis)()
     assert job is not None, gui.dialogs.shown_errors
-    with qtbot.waitSignal(job.finished, timeout=WAIT):
+    with qtbot.waitSignals([job.finished, panel.sig_results_shown], timeout=WAIT):
         pass
     return job
 
@@ -154,7 +155,7 @@ def test_cancel_then_analyse_again_resumes(qtbot, panel, tmp_path, tiny_classifi
     panel.picker.open_folder(str(tiny_classifier))
     job = panel.start_analysis()
     job.progress.connect(lambda event: job.cancel() if isinstance(event.data, dict) and event.data.get("rows") else None)
-    with qtbot.waitSignal(job.finished, timeout=WAIT):
+    with qtbot.waitSignals([job.finished, panel.sig_results_shown], timeout=WAIT):
         pass
     assert job.state == "cancelled"
     assert "Cancelled" in panel.status.text()
@@ -207,3 +208,58 @@ def test_detail_view_never_loads_a_huge_text_whole():
                                     {"entity_group": "LOC", "start": 4_000_000, "end": 4_000_005, "score": 0.8}])
     assert len(shown) < DETAIL_CHARS + 1000 and "4,980,000 more characters not shown" in shown
     assert shown.count("<span") == 1  # the entity beyond the shown part is not drawn
+
+
+# -- no file reading, parsing or folder walking on the GUI thread --------------------------------------------
+def test_results_are_parsed_on_a_worker_and_shown_as_they_arrive(qtbot, panel, tmp_path, tiny_classifier,
+                                                                 monkeypatch):
+    import threading
+
+    import services.analyse.tail as tail
+
+    parsed_on = []
+    real_table_row = tail.table_row
+
+    def table_row(row):
+        parsed_on.append(threading.current_thread() is threading.main_thread())
+        return real_table_row(row)
+
+    monkeypatch.setattr(tail, "table_row", table_row)
+    monkeypatch.setattr(tail, "CHUNK_ROWS", 50)  # many chunks, so rows arrive while the run goes on
+    data = tmp_path / "many.txt"
+    data.write_text("".join(f"stream {i} " + "word " * (i % 13) + "\n" for i in range(1500)))
+    panel.inputs.files.add_paths([data])
+    panel.picker.open_folder(str(tiny_classifier))
+    shown_while_running = []
+    job = panel.start_analysis()
+    panel.model.rowsInserted.connect(lambda *_: shown_while_running.append(job.is_active))
+    with qtbot.waitSignals([job.finished, panel.sig_results_shown], timeout=WAIT):
+        pass
+    assert job.state == "done" and panel.model.total_rows == 1500
+    assert len(parsed_on) == 1500 and not any(parsed_on)  # every line parsed once, none on the GUI thread
+    assert any(shown_while_running)  # results showed while the analysis still ran
+    assert panel.model.sort_column == COLUMNS.index("File")  # sorted into input order once all were in
+
+
+def test_dropped_folder_is_walked_on_a_worker_and_a_binary_csv_is_skipped(qtbot, panel, folder, monkeypatch):
+    import threading
+
+    import services.analyse.preview as preview
+
+    walked_on = []
+    real_collect = preview.collect_files
+
+    def collect_files(paths, cancel):
+        walked_on.append(threading.current_thread() is threading.main_thread())
+        return real_collect(paths, cancel)
+
+    monkeypatch.setattr(preview, "collect_files", collect_files)
+    (folder / "a-binary.csv").write_bytes(b"\x00\x01\x02PK\x03\x04" * 100)  # sorts before labelled.csv
+    with qtbot.waitSignal(panel.context.runner.job_added, timeout=WAIT) as added:
+        drop_paths(panel.inputs.files, [folder])
+    with qtbot.waitSignal(added.args[0].finished, timeout=WAIT):
+        pass
+    assert walked_on == [False]
+    assert panel.inputs.column.currentData() == "review" and panel.inputs.gold.currentData() == "sentiment"
+    assert "labelled.csv" in panel.inputs.preview_label.text() and "a-binary.csv" in panel.inputs.preview_label.text()
+    assert not gui.dialogs.shown_errors  # a skipped file is a note, never a modal

@@ -1,5 +1,8 @@
 """The input side of the Analyse panel: a file list (buttons and drag & drop), how text files are
 split into records, and the text / gold-label pickers filled from a preview of the first rows.
+
+Nothing here reads files or walks folders: a change of the list asks the panel (``sig_files_changed``)
+to find and preview the right file on a worker, and ``show_inputs_preview`` shows what it found.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView,
                                QLabel, QListWidget, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from services.core.files import kind_for
 from services.core.readers import ReadOptions
 
 FILE_FILTER = "Text files (*.txt *.md *.csv *.tsv *.jsonl *.ndjson *.json);;All files (*)"
@@ -82,7 +84,7 @@ class FileList(QListWidget):
 class InputsWidget(QWidget):
     """Files + record options. ``read_options()`` gives what the engine needs."""
 
-    sig_preview_wanted = Signal(str)  # a structured file to preview (csv/tsv/jsonl/json)
+    sig_files_changed = Signal(tuple)  # the paths now listed (not empty): find the file to preview
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -124,7 +126,6 @@ class InputsWidget(QWidget):
         self.remove_button.clicked.connect(self.files.remove_selected)
         self.clear_button.clicked.connect(self.files.clear_all)
         self.files.sig_changed.connect(self._files_changed)
-        self._previewed: str | None = None
         self.set_columns([], None, None)
 
     def add_files_dialog(self) -> None:
@@ -136,39 +137,29 @@ class InputsWidget(QWidget):
         if folder:
             self.files.add_paths([folder])
 
-    def first_structured_file(self) -> str | None:
-        """The file whose preview fills the pickers: the first CSV/TSV, else the first JSON(L) file."""
-        found: dict[bool, str] = {}
-        for path in self.files.paths():
-            candidates = [path] if os.path.isfile(path) else []
-            if os.path.isdir(path):
-                for root, dirs, names in os.walk(path):
-                    dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                    candidates += [os.path.join(root, name) for name in sorted(names)]
-                    if len(candidates) > 5000:
-                        break
-            for candidate in candidates:
-                kind = kind_for(candidate)
-                if kind in ("csv", "tsv", "jsonl", "json"):
-                    found.setdefault(kind in ("csv", "tsv"), candidate)
-                    if True in found:
-                        return found[True]
-        return found.get(False)
-
     def _files_changed(self) -> None:
-        path = self.first_structured_file()
-        if path is None:
-            self._previewed = None
-            self.set_columns([], None, None)
-            self.preview.setRowCount(0)
-            self.preview.setColumnCount(0)
-            self.preview_label.setText("Text files need no column. CSV, TSV and JSON files show a preview here.")
-        elif path != self._previewed:
-            self._previewed = path
-            self.sig_preview_wanted.emit(path)
+        paths = tuple(self.files.paths())
+        if paths:
+            self.preview_label.setText("Looking for a CSV, TSV or JSON file to preview…")
+            self.sig_files_changed.emit(paths)
+        else:
+            self.show_inputs_preview(None)
 
-    def show_preview(self, preview) -> None:
-        """Fill the preview table and the pickers from a :class:`services.core.readers.Preview`."""
+    def show_inputs_preview(self, found) -> None:
+        """Show a :class:`services.analyse.preview.InputsPreview` (None: no files listed)."""
+        skipped = [str(warning) for warning in (found.skipped if found is not None else ())]
+        if found is not None and found.preview is not None:
+            self.show_preview(found.preview, skipped)
+            return
+        self.set_columns([], None, None)
+        self.preview.setRowCount(0)
+        self.preview.setColumnCount(0)
+        notes = ["Text files need no column. CSV, TSV and JSON files show a preview here."]
+        self.preview_label.setText("\n".join(notes + skipped[:3]))
+
+    def show_preview(self, preview, skipped=()) -> None:
+        """Fill the preview table and the pickers from a :class:`services.core.readers.Preview`
+        (``skipped``: why other structured files were not previewed)."""
         self.set_columns(preview.columns, preview.text_column, preview.gold_column)
         self.preview.clear()
         self.preview.setColumnCount(len(preview.columns))
@@ -178,7 +169,7 @@ class InputsWidget(QWidget):
             for c, value in enumerate(row[: len(preview.columns)]):
                 self.preview.setItem(r, c, QTableWidgetItem(value.replace("\n", " ⏎ ")))
         notes = [f"Preview of {os.path.basename(preview.path)} ({preview.encoding})"]
-        notes += [str(w) for w in preview.warnings[:3]]
+        notes += [str(w) for w in preview.warnings[:3]] + list(skipped[:3])
         self.preview_label.setText("\n".join(notes))
 
     def set_columns(self, columns: list[str], text: str | None, gold: str | None) -> None:

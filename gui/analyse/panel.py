@@ -2,18 +2,18 @@
 results, see a summary chart, evaluate against gold labels, compare two models, export.
 
 All work runs on ``context.runner``: the analysis on lane "model" (key "analyse", pausable),
-previews, evaluation, comparison and exports on lane "io". Results are read back from the
-results file as it grows (a bounded number of lines per event-loop turn, so the window never stalls).
+previews (folders walked there too), evaluation, comparison and exports on lane "io". Results are
+read back from the results file as it grows by :class:`ResultsTail`: parsed on a worker, appended here
+a chunk at a time, so the window never stalls and results show as they arrive.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
                                QLabel, QLineEdit, QListWidget, QProgressBar, QPushButton, QSpinBox,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
@@ -27,10 +27,9 @@ from gui.analyse.inputs import InputsWidget
 from gui.analyse.results_view import ResultsView
 from gui.common.model_picker import ModelPicker
 from gui.analyse.results_model import COLUMNS, ResultsModel
+from gui.analyse.tail import ResultsTail
 from services.core.errors import InputError
 from services.core.tasks import DEFAULT_TEMPLATE, TASKS, parse_labels
-
-TAIL_LINES_PER_TURN = 4000
 
 
 def _fetch_line(path: str):
@@ -46,6 +45,8 @@ class AnalysePanel(QWidget):
     OBJECT_NAME = "AnalyseDock"
     AREA = "main"
 
+    sig_results_shown = Signal()  # a run ended and every result it wrote is in the table
+
     def __init__(self, context: AppContext, parent: QWidget | None = None):
         super().__init__(parent)
         self.context = context
@@ -55,7 +56,8 @@ class AnalysePanel(QWidget):
         self.compare_result = None
         self.entity_counts: Counter = Counter()
         self._results_path: str | None = None
-        self._tail_offset = 0
+        self._ended = ""  # how the last run ended ("done", "cancelled", "failed"); "" while it runs
+        self.tail = ResultsTail(context.runner, self)
         self._build()
         self._wire()
         self._task_changed()
@@ -174,7 +176,9 @@ class AnalysePanel(QWidget):
         self.compare_button.clicked.connect(self.start_compare)
         self.export_csv.clicked.connect(lambda: self.export_dialog("csv"))
         self.export_jsonl.clicked.connect(lambda: self.export_dialog("jsonl"))
-        self.inputs.sig_preview_wanted.connect(self.load_preview)
+        self.inputs.sig_files_changed.connect(self.load_preview)
+        self.tail.sig_chunk.connect(self._on_chunk)
+        self.tail.sig_caught_up.connect(self._on_caught_up)
 
     def _task_changed(self) -> None:
         task = self.task.currentData()
@@ -185,18 +189,17 @@ class AnalysePanel(QWidget):
         self.template_edit.setEnabled(zero_shot)
 
     # -- preview -------------------------------------------------------------------------------
-    def load_preview(self, path: str) -> Job:
+    def load_preview(self, paths) -> Job:
+        """Find the file whose preview fills the pickers (walking folders) and preview it, on a worker."""
+        paths = tuple(paths)
+
         def work(progress, cancel):
-            from services.core.files import scan_file
-            from services.core.readers import preview_file
+            from services.analyse.preview import preview_inputs
 
-            info, problem = scan_file(path, cancel, max_bytes=1 << 16)
-            if problem is not None:
-                raise InputError(str(problem))
-            return preview_file(info)
+            return preview_inputs(paths, cancel)
 
-        return self.context.runner.submit(f"Preview {Path(path).name}", work, lane="io", key="analyse-preview",
-                                          on_result=self.inputs.show_preview)
+        return self.context.runner.submit("Preview the inputs", work, lane="io", key="analyse-preview",
+                                          on_result=self.inputs.show_inputs_preview, needs_torch=False)
 
     # -- analysis ------------------------------------------------------------------------------
     def build_request(self, model_spec: str | None = None):
@@ -237,10 +240,12 @@ class AnalysePanel(QWidget):
         job = self.context.runner.submit(title, work, lane="model", key="analyse", on_result=on_result,
                                          can_pause=True)
         self.job = job
+        comparing = self._comparing
+        if not comparing:
+            self._ended = ""
         job.progress.connect(self._on_progress)
-        job.finished.connect(lambda job=job: self._on_finished(job))
-        job.cancelled.connect(lambda: self.status.setText(
-            f"Cancelled. {self.model.total_rows:,} results are saved; Analyse again to resume."))
+        job.finished.connect(lambda job=job, comparing=comparing: self._on_finished(job, comparing))
+        job.cancelled.connect(lambda job=job: self._on_cancelled(job))
         job.error.connect(lambda error: self.status.setText(f"Failed: {error}"))
         job.paused.connect(lambda job=job: self._on_paused(job))
         job.resumed.connect(lambda job=job: self._on_resumed(job))
@@ -294,11 +299,10 @@ class AnalysePanel(QWidget):
         if event.message:
             self.status.setText(event.message)
         data = event.data if isinstance(event.data, dict) else {}
-        if data.get("results") and self._results_path != data["results"] and self._comparing is False:
-            self._results_path = data["results"]
-            self.model.fetch = _fetch_line(self._results_path)
         if self._comparing is False:
-            self.tail()
+            if data.get("results"):
+                self._follow(data["results"])
+            self.tail.poke()
             self.show_warnings(data.get("warning_list") or (), data.get("warnings"))
 
     _comparing = False
@@ -312,53 +316,52 @@ class AnalysePanel(QWidget):
         total = len(warnings) if total is None else total
         self.tabs.setTabText(2, f"Warnings ({total})" if total else "Warnings")
 
-    def _on_finished(self, job: Job) -> None:
+    def _on_finished(self, job: Job, comparing: bool) -> None:
         if job is self.job:
             self._set_running(False)
             if self.progress.maximum() == 0:
                 self.progress.setRange(0, 1000)
+            if not comparing:
+                self._ended = self._ended or job.state
+                self.tail.finish()  # the rest of the results, then _on_caught_up
+
+    def _on_cancelled(self, job: Job) -> None:
+        if job is self.job and not self._comparing:
+            self._ended = "cancelled"
+            self.status.setText("Cancelled. Reading the results saved so far…")
 
     def _reset_results(self) -> None:
+        self.tail.reset()
         self.model.clear()
         self.entity_counts.clear()
         self._results_path = None
-        self._tail_offset = 0
         self._comparing = False
         self.warnings.clear()
         self.chart.set_counts("Run an analysis to see a summary.", [])
         self.evaluation.show_evaluation(None)
 
-    def tail(self) -> None:
-        """Read result lines added since last time (bounded per call; reschedules itself)."""
-        if not self._results_path or not os.path.exists(self._results_path):
-            return
-        rows, offsets = [], []
-        with open(self._results_path, "rb") as handle:
-            if self._tail_offset == 0:
-                handle.readline()  # the header
-                self._tail_offset = handle.tell()
-            handle.seek(self._tail_offset)
-            offset = self._tail_offset
-            for line in handle:
-                if not line.endswith(b"\n"):
-                    break
-                rows.append(json.loads(line))
-                offsets.append(offset)
-                offset += len(line)
-                if len(rows) >= TAIL_LINES_PER_TURN:
-                    break
-            more = handle.readline().endswith(b"\n") if len(rows) >= TAIL_LINES_PER_TURN else False
-        if not rows:
-            return
-        self._tail_offset = offset
-        for row in rows:
-            for entity in row.get("entities") or ():
-                self.entity_counts[f"{entity['entity_group']}: {entity['word']}"] += 1
-        self.model.append_rows(rows, offsets)
+    def _follow(self, path: str) -> None:
+        """Show the results of ``path`` (the results file of the run in progress)."""
+        if path != self._results_path:
+            self._results_path = path
+            self.model.fetch = _fetch_line(path)
+            self.tail.start(path)
+
+    def _on_chunk(self, chunk) -> None:
+        """A chunk of results parsed on a worker: append it (no file reading or parsing here)."""
+        self.entity_counts.update(dict(chunk.entity_counts))
+        self.model.append_table_rows(chunk.rows, chunk.offsets)
         self.results.refresh_labels()
         self.update_chart()
-        if more:
-            QTimer.singleShot(0, self.tail)
+
+    def _on_caught_up(self) -> None:
+        """The run ended and the table holds every result it wrote."""
+        if self._ended == "done" and self.model.sort_column is None:
+            # rows arrive in length-sorted batches; show them in input order
+            self.results.table.sortByColumn(COLUMNS.index("File"), Qt.SortOrder.AscendingOrder)
+        elif self._ended == "cancelled":
+            self.status.setText(f"Cancelled. {self.model.total_rows:,} results are saved; Analyse again to resume.")
+        self.sig_results_shown.emit()
 
     def update_chart(self) -> None:
         task = self.last_request.task if self.last_request else ""
@@ -371,10 +374,8 @@ class AnalysePanel(QWidget):
 
     def _on_done(self, result) -> None:
         self.last_result = result
-        if self._results_path != str(result.results_path):
-            self._results_path = str(result.results_path)
-            self.model.fetch = _fetch_line(self._results_path)
-        self.tail()
+        self._ended = "done"
+        self._follow(str(result.results_path))
         self.warnings.clear()
         self.show_warnings(result.warnings)
         resumed = f" ({result.resumed_rows:,} resumed from an earlier run)" if result.resumed_rows else ""
@@ -383,8 +384,6 @@ class AnalysePanel(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setValue(1000)
         self._set_running(False)
-        if self.model.sort_column is None:  # rows arrive in length-sorted batches; show them in input order
-            self.results.table.sortByColumn(COLUMNS.index("File"), Qt.SortOrder.AscendingOrder)
         if self.last_request is not None and self.last_request.read.gold:
             self.run_evaluation()
 

@@ -139,8 +139,13 @@ class ResultsModel(QAbstractTableModel):
 
     def append_rows(self, rows: list[dict], offsets: list[int] | None = None) -> None:
         """Append result rows (dicts as stored in the results file)."""
-        from services.analyse.evaluate import predicted_label, predicted_score
+        from services.analyse.tail import table_row
 
+        self.append_table_rows([table_row(row) for row in rows], offsets)
+
+    def append_table_rows(self, rows, offsets=None) -> None:
+        """Append rows already reduced to what the table shows (``services.analyse.tail.TableRow``),
+        e.g. a chunk parsed on a worker: no JSON is parsed here."""
         count = len(rows)
         file = np.empty(count, np.int32)
         line = np.empty(count, np.int64)
@@ -149,16 +154,12 @@ class ResultsModel(QAbstractTableModel):
         gold = np.empty(count, np.int32)
         flags = np.empty(count, np.uint8)
         for i, row in enumerate(rows):
-            file[i] = self.file_code(row.get("file"))
-            line[i] = row.get("line") or 0
-            name = predicted_label(row)
-            if name is None and "entities" in row:
-                name = f"{len(row['entities'])} entities"
-            label[i] = self.label_code(name)
-            value = predicted_score(row)
-            score[i] = np.nan if value is None else value
-            gold[i] = self.label_code(row.get("gold"))
-            flags[i] = flags_to_bits(row.get("flags"))
+            file[i] = self.file_code(row.file)
+            line[i] = row.line
+            label[i] = self.label_code(row.label)
+            score[i] = np.nan if row.score is None else row.score
+            gold[i] = self.label_code(row.gold)
+            flags[i] = flags_to_bits(row.flags)
         self.append_arrays(file=file, line=line, label=label, score=score, gold=gold, flags=flags,
                            offset=None if offsets is None else np.asarray(offsets, np.int64))
 
