@@ -4,6 +4,11 @@ Results stream into ``<out>.partial.jsonl`` while the run goes; ``--resume`` con
 was stopped (killed, cancelled, crashed) without duplicating or losing rows. At the end the rows
 are exported in input order to ``--out`` (CSV or JSONL by extension; JSON lines on stdout without
 ``--out``) and the manifest is written next to it. Progress goes to stderr.
+
+``--ray ADDRESS`` runs the same analysis on a Ray cluster (``local``: a private instance on this
+machine bound to 127.0.0.1; ``auto``: the cluster this machine belongs to; or a cluster address):
+same inputs, ids, results and manifest (plus the cluster's size and per-actor throughput). It needs
+the ``cluster`` extra; see ``services.analyse.cluster``.
 """
 
 from __future__ import annotations
@@ -38,6 +43,21 @@ def register(subparsers) -> None:
     parser.add_argument("--dtype", default="float32")
     parser.add_argument("--seconds", type=float, default=None, help="stop (resumably) after this many seconds")
     parser.add_argument("--evaluate", action="store_true", help="print accuracy / macro-F1 against --gold")
+    group = parser.add_argument_group("Ray cluster", "needs the 'cluster' extra: "
+                                    "pip install 'transformers-workbench[cluster]'")
+    group.add_argument("--ray", metavar="ADDRESS",
+                     help="score on Ray: 'local' (a private instance on 127.0.0.1), 'auto' (the cluster this "
+                          "machine joined) or a cluster address (HOST:6379, ray://HOST:10001)")
+    group.add_argument("--ray-actors", type=int, default=0, metavar="N",
+                     help="most actors, each loading the model once (default: as many as the cluster's CPUs allow)")
+    group.add_argument("--ray-cpus-per-actor", type=int, default=2, metavar="N",
+                     help="CPUs each actor reserves, and its torch threads (default 2)")
+    group.add_argument("--ray-block-rows", type=int, default=256, metavar="N",
+                     help="records per block handed to an actor (default 256)")
+    group.add_argument("--ray-model-path", metavar="PATH",
+                     help="where the workers find the model folder, if not at --model's path (shared storage)")
+    group.add_argument("--ray-ship-model", action="store_true",
+                     help="send the model folder with the job (Ray's runtime environment, at most 512 MiB)")
     parser.set_defaults(handler=run)
 
 
@@ -51,6 +71,8 @@ def run(args) -> int:
     from services.core.tasks import parse_labels
 
     labels = parse_labels(args.labels)
+    if not args.ray and (args.ray_model_path or args.ray_ship_model or args.ray_actors):
+        raise InputError("--ray-model-path, --ray-ship-model and --ray-actors need --ray.")
     if args.max_chars < 1:
         raise InputError("--max-chars must be at least 1.")
     request = AnalyseRequest(
@@ -71,8 +93,17 @@ def run(args) -> int:
         results = manifest = None
     bar = StderrProgress("analyse")
     try:
-        result = analyse(request, results, resume=args.resume or out is None, manifest_path=manifest,
-                         seconds=args.seconds, progress=bar)
+        if args.ray:
+            from services.analyse.cluster import ClusterOptions, analyse_on_ray  # InputError if Ray is missing
+
+            cluster = ClusterOptions(address=args.ray, actors=args.ray_actors, cpus_per_actor=args.ray_cpus_per_actor,
+                                     block_rows=args.ray_block_rows, worker_model=args.ray_model_path,
+                                     ship_model=args.ray_ship_model)
+            result = analyse_on_ray(request, results, cluster=cluster, resume=args.resume or out is None,
+                                    manifest_path=manifest, seconds=args.seconds, progress=bar)
+        else:
+            result = analyse(request, results, resume=args.resume or out is None, manifest_path=manifest,
+                             seconds=args.seconds, progress=bar)
     finally:
         bar.close()
     for warning in result.warnings:
