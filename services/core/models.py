@@ -28,8 +28,9 @@ class LoadedModel:
     model: Any  # a torch.nn.Module in eval mode
     tokenizer: Any
     device: str
-    dtype: str
+    dtype: str  # the precision it runs at: float32, bfloat16, float16 or int8 (services.core.precision)
     auto_class: str
+    check: Any = None  # the PrecisionCheck that chose ``dtype`` (services.core.precision.prepare), if any
 
     @property
     def max_length(self) -> int:
