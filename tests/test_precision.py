@@ -225,3 +225,39 @@ def test_training_precision_follows_the_cpu(monkeypatch):
     off = P.training_precision("bfloat16")
     assert off.precision == "float32" and "trained in float32" in off.note
     assert P.training_precision("float16").precision == "float32"  # a GPU precision on the CPU
+
+
+# -- training ---------------------------------------------------------------------------------------
+def test_training_arguments_turn_on_mixed_precision(tmp_path, monkeypatch):
+    from services.training.config import Hyperparameters
+    from services.training.trainer import training_arguments
+
+    monkeypatch.setenv(P.CPU_BF16_ENV, "1")
+    args = training_arguments(Hyperparameters(precision="bfloat16"), "cpu", str(tmp_path), 10)
+    assert args.bf16 and not args.fp16
+    assert not training_arguments(Hyperparameters(), "cpu", str(tmp_path), 10).bf16
+    monkeypatch.setenv(P.CPU_BF16_ENV, "0")
+    assert not training_arguments(Hyperparameters(precision="bfloat16"), "cpu", str(tmp_path), 10).bf16
+    with pytest.raises(InputError, match="precision must be float32, bfloat16 or float16"):
+        Hyperparameters(precision="int8").check()
+
+
+@pytest.mark.parametrize("capability", ["1", "0"])
+def test_bfloat16_training_runs_or_says_why_not(tmp_path, tiny_encoder, monkeypatch, capability, one_torch_thread):
+    import torch
+
+    from services.training import TEXT_CLASSIFICATION
+    from services.training.config import Hyperparameters
+    from services.training.data import prepare_data
+    from services.training.trainer import train_model
+    from tests.test_training_data import sentiment_rows, write_csv
+
+    monkeypatch.setenv(P.CPU_BF16_ENV, capability)
+    data = prepare_data(write_csv(tmp_path / "reviews.csv", sentiment_rows(32)), TEXT_CLASSIFICATION, seed=0)
+    hp = Hyperparameters(epochs=1, learning_rate=1e-2, batch_size=8, max_length=32, warmup_ratio=0.0, patience=0,
+                         min_steps=0, precision="bfloat16")
+    result = train_model(data, str(tiny_encoder), hp)
+    assert result.steps > 0 and result.metrics
+    assert next(result.model.parameters()).dtype == torch.float32  # autocast: the weights stay float32
+    fell_back = [w for w in result.warnings if "trained in float32" in w]
+    assert bool(fell_back) == (capability == "0")

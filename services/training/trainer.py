@@ -179,8 +179,11 @@ def _argmax(logits, labels):
 
 
 def training_arguments(hp: Hyperparameters, device: str, output_dir: str, total_steps: int, **overrides):
-    """Our TrainingArguments: no disk checkpoints, no tqdm/reporting, dynamic-length friendly."""
+    """Our TrainingArguments: no disk checkpoints, no tqdm/reporting, dynamic-length friendly; mixed
+    precision (bf16/fp16) where ``hp.precision`` asks for it and the device supports it."""
     from transformers import TrainingArguments
+
+    from services.core.precision import training_precision
 
     values = dict(
         output_dir=output_dir, num_train_epochs=hp.epochs, max_steps=hp.max_steps, learning_rate=hp.learning_rate,
@@ -188,8 +191,8 @@ def training_arguments(hp: Hyperparameters, device: str, output_dir: str, total_
         warmup_steps=hp.warmup_ratio, weight_decay=hp.weight_decay, seed=hp.seed,
         eval_strategy="epoch", save_strategy="no", logging_strategy="steps",
         logging_steps=max(1, total_steps // 200), logging_first_step=True, report_to="none", disable_tqdm=True,
-        dataloader_num_workers=0, dataloader_pin_memory=False, use_cpu=device == "cpu",
-        train_sampling_strategy="group_by_length",
+        dataloader_num_workers=0, dataloader_pin_memory=device != "cpu", use_cpu=device == "cpu",
+        train_sampling_strategy="group_by_length", **training_precision(hp.precision, device).arguments(),
     )
     values.update(overrides)
     return TrainingArguments(**values)
@@ -340,6 +343,11 @@ def train_model(data: PreparedData, base_model: str = BUILTIN, hp: Hyperparamete
     info = check_base_model(base_model, data.task)
     check_device(device)
     notes: list[str] = []
+    from services.core.precision import training_precision
+
+    mixed = training_precision(hp.precision, device)
+    if mixed.precision != mixed.requested:  # asked for mixed precision the device does not have
+        notes.append(mixed.note)
     planned = hp.planned_epochs(len(data.train))
     if planned != hp.epochs:
         notes.append(f"{len(data.train)} training examples make few updates per epoch: planned {planned} epochs "
