@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Mapping
 
 from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from services.core.errors import InputError
@@ -139,28 +140,30 @@ def save_model_atomic(model, tokenizer, name: str, root: str | os.PathLike | Non
 
 def list_models(root: str | os.PathLike | None = None, extra_dirs: list[str] | tuple = (), *,
                 include_builtin: bool = True, include_cache: bool = True, cache_dir: str | os.PathLike | None = None,
+                known: Mapping[str, ModelEntry] | None = None,
                 progress: Progress = no_progress, cancel: CancelToken = NEVER_CANCELLED) -> list[ModelEntry]:
     """Every model this machine has: built-in, the library, the Hugging Face cache, extra folders.
 
-    A folder reached twice (e.g. the library also added as an extra folder) is listed once.
+    A folder reached twice (e.g. the library also added as an extra folder) is listed once. ``known``
+    (spec → entry from an earlier listing) lets unchanged folders keep their entry without being read.
     """
     from services.library.hf_cache import scan_hf_cache
 
     entries: list[ModelEntry] = []
     if include_builtin:
-        entries.append(describe_folder("builtin", "built-in"))
+        entries.append(describe_folder("builtin", "built-in", known=known))
     library_folders = list_library_models(root)
     for index, folder in enumerate(library_folders):
         cancel.check()
         progress(index, len(library_folders), f"Reading {folder.name}")
-        entries.append(describe_folder(folder, "library"))
+        entries.append(describe_folder(folder, "library", known=known))
     if include_cache:
         progress(0, None, "Scanning the Hugging Face cache")
         entries.extend(scan_hf_cache(cache_dir, cancel=cancel))
     for extra in extra_dirs:
         progress(0, None, f"Scanning {extra}")
         for folder in find_model_folders(extra, cancel=cancel):
-            entries.append(describe_folder(folder, "folder"))
+            entries.append(describe_folder(folder, "folder", known=known))
     unique: list[ModelEntry] = []
     seen: set[str] = set()
     for entry in entries:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from services.core.errors import InputError
@@ -49,9 +50,8 @@ def scan_hf_cache(cache_dir: str | os.PathLike | None = None, cancel=None) -> li
                 cancel.check()
             name = repo.repo_id if len(revisions) == 1 else f"{repo.repo_id}@{revision.commit_hash[:8]}"
             entry = describe_folder(revision.snapshot_path, "hf-cache", name=name, size_bytes=revision.size_on_disk)
-            entry.repo_id, entry.revision, entry.refs = repo.repo_id, revision.commit_hash, sorted(revision.refs)
-            entry.modified = revision.last_modified
-            entries.append(entry)
+            entries.append(replace(entry, repo_id=repo.repo_id, revision=revision.commit_hash,
+                                   refs=sorted(revision.refs), modified=revision.last_modified))
     # Repos huggingface_hub could not read: list them with the reason it gave.
     for child in sorted(folder.glob("models--*")):
         if child.resolve() in scanned_paths:

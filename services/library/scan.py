@@ -11,6 +11,7 @@ import os
 import struct
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 from services.core.errors import ModelError
 from services.core.model_info import BUILTIN, BUILTIN_NAME, builtin_model_path, inspect_model
@@ -21,9 +22,13 @@ MAX_SCAN_DEPTH = 4
 MAX_SCAN_DIRS = 5000
 
 
-@dataclass
+@dataclass(frozen=True)
 class ModelEntry:
-    """One row of the library: a model folder and what we know about it without loading it."""
+    """One row of the library: a model folder and what we know about it without loading it.
+
+    Frozen: entries are made on a worker and handed to the GUI, so a new fact (a parameter count, a
+    new name) makes a new entry (``dataclasses.replace``) instead of changing one another thread holds.
+    """
 
     name: str
     path: Path
@@ -43,11 +48,16 @@ class ModelEntry:
     repo_id: str = ""  # Hugging Face cache entries: the repo and the commit of the snapshot
     revision: str = ""
     refs: list[str] = field(default_factory=list)
+    has_tokenizer: bool = False
+    # Which folder this is on disk (device, inode) and a cheap fingerprint of its state: a rename keeps
+    # the identity; an unchanged signature lets a rescan reuse the entry instead of reading the folder.
+    identity: tuple[int, int] | None = field(default=None, compare=False, repr=False)
+    signature: tuple = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.path = Path(self.path)
+        object.__setattr__(self, "path", Path(self.path))
         if not self.spec:
-            self.spec = str(self.path)
+            object.__setattr__(self, "spec", str(self.path))
 
     @property
     def read_only(self) -> bool:
@@ -62,11 +72,45 @@ class ModelEntry:
     def ok(self) -> bool:
         return not self.problem
 
+    @property
+    def readable(self) -> bool:
+        """Its config could be read (a folder that is not a model is listed only to show its problem)."""
+        return bool(self.model_type or self.architecture or self.tasks)
+
     def to_json(self) -> dict:
         data = asdict(self)
+        data.pop("identity")
+        data.pop("signature")
         data["path"] = str(self.path)
         data["read_only"] = self.read_only
         return data
+
+
+def folder_identity(folder: str | os.PathLike) -> tuple[int, int] | None:
+    """``(device, inode)`` of a folder: it survives a rename, so a renamed model is recognised."""
+    try:
+        status = os.stat(folder)
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
+def folder_signature(folder: str | os.PathLike) -> tuple:
+    """A cheap fingerprint of a model folder (its identity and mtime, config.json's mtime and size).
+
+    Saving, importing, renaming, editing labels and adding or removing files all change it; ``()``
+    when the folder is gone.
+    """
+    try:
+        status = os.stat(folder)
+    except OSError:
+        return ()
+    try:
+        config = os.stat(os.path.join(folder, "config.json"))
+        config_part = (config.st_mtime_ns, config.st_size)
+    except OSError:
+        config_part = (0, -1)
+    return (status.st_dev, status.st_ino, status.st_mtime_ns) + config_part
 
 
 # -- cheap facts about a folder ----------------------------------------------------------------
@@ -169,17 +213,27 @@ def tokenizer_class(folder: Path) -> str:
 
 
 def describe_folder(folder: str | os.PathLike, source: str, *, name: str | None = None,
-                    size_bytes: int | None = None) -> ModelEntry:
-    """A :class:`ModelEntry` for ``folder``; an unreadable folder gives an entry with ``problem`` set."""
+                    size_bytes: int | None = None, known: Mapping[str, ModelEntry] | None = None) -> ModelEntry:
+    """A :class:`ModelEntry` for ``folder``; an unreadable folder gives an entry with ``problem`` set.
+
+    ``known`` (spec → entry, from an earlier scan): an entry for the same folder and source whose
+    signature has not changed is returned as it is, without reading the folder again.
+    """
     spec = BUILTIN if source == "built-in" else str(folder)
     path = builtin_model_path() if source == "built-in" else Path(folder)
     display = name or (BUILTIN_NAME if source == "built-in" else path.name)
+    signature = folder_signature(path)
+    previous = known.get(spec) if known else None
+    if (previous is not None and signature and previous.signature == signature and previous.source == source
+            and previous.name == display and (size_bytes is None or previous.size_bytes == size_bytes)):
+        return previous
+    identity = signature[:2] if signature else None
     try:
         info = inspect_model(spec)
     except ModelError as error:
         return ModelEntry(name=display, path=path, source=source, spec=spec, problem=str(error),
                           size_bytes=size_bytes if size_bytes is not None else _safe_size(path),
-                          modified=newest_mtime(path))
+                          modified=newest_mtime(path), identity=identity, signature=signature)
     labels = [info.labels[key] for key in sorted(info.labels)]
     return ModelEntry(
         name=display,
@@ -197,6 +251,9 @@ def describe_folder(folder: str | os.PathLike, source: str, *, name: str | None 
         modified=newest_mtime(info.path),
         problem="; ".join(info.problems),
         remote_code=info.remote_code,
+        has_tokenizer=info.has_tokenizer,
+        identity=identity,
+        signature=signature,
     )
 
 
