@@ -19,6 +19,9 @@ from gui.common.first_paint import OnFirstPaint
 # With WORKBENCH_DEBUG_STARTUP=1 the first paint prints this line and the seconds since start on stdout
 # (benchmarks/startup.py, benchmarks/bundle_startup.py and packaging/smoke_test wait for it).
 WINDOW_SHOWN_MARKER = "WORKBENCH_WINDOW_SHOWN"
+# ... and once the start-up job has imported torch/transformers on its worker, one of these lines.
+HEAVY_IMPORTS_MARKER = "WORKBENCH_TORCH_READY"
+HEAVY_IMPORTS_FAILED_MARKER = "WORKBENCH_TORCH_FAILED"
 DEBUG_STARTUP_ENV = "WORKBENCH_DEBUG_STARTUP"
 ICONS_DIR = Path(__file__).resolve().parents[1] / "resources" / "icons"
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
@@ -48,15 +51,21 @@ def run_gui(argv: list[str] | None = None, *, started_at: float | None = None, n
     app.setWindowIcon(app_icon())
     app.setDesktopFileName("transformers-workbench")  # matches packaging/linux/*.desktop
     window = create_window()
-    report_startup = os.environ.get(DEBUG_STARTUP_ENV) == "1"
+    report_startup = os.environ.get(DEBUG_STARTUP_ENV) == "1" and started_at is not None
     for notice in notices:
         logging.getLogger("workbench").warning(notice)
         window.statusBar().showMessage(notice)
 
     def on_first_paint() -> None:
-        if report_startup and started_at is not None:
+        if report_startup:
             print(f"{WINDOW_SHOWN_MARKER} {time.perf_counter() - started_at:.3f}", flush=True)
-        window.start_device_detection()  # imports torch/transformers on a worker
+        job = window.start_device_detection()  # imports torch/transformers on a worker
+        if report_startup:
+            job.result.connect(lambda devices: print(
+                f"{HEAVY_IMPORTS_MARKER} {time.perf_counter() - started_at:.3f} "
+                f"{','.join(getattr(d, 'name', str(d)) for d in devices)}", flush=True))
+            job.error.connect(lambda error: print(f"{HEAVY_IMPORTS_FAILED_MARKER} {type(error).__name__}: {error}",
+                                                  flush=True))
 
     window._first_paint = OnFirstPaint(window, on_first_paint)
     window.show()
