@@ -36,6 +36,7 @@ def register(subparsers) -> None:
     parser.add_argument("--warmup", type=float, default=defaults.warmup_ratio, metavar="F", help=HELP["warmup_ratio"])
     parser.add_argument("--weight-decay", type=float, default=defaults.weight_decay, metavar="F", help=HELP["weight_decay"])
     parser.add_argument("--patience", type=int, default=defaults.patience, metavar="N", help=HELP["patience"])
+    parser.add_argument("--min-steps", type=int, default=defaults.min_steps, metavar="N", help=HELP["min_steps"])
     parser.add_argument("--head-only", action="store_true", help=HELP["head_only"])
     parser.add_argument("--seed", type=int, default=defaults.seed, metavar="N", help=HELP["seed"])
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps (default: cpu)")
@@ -88,7 +89,8 @@ def run_train(args) -> int:
     name = check_name_available(args.name)
     hp = Hyperparameters(epochs=args.epochs, learning_rate=args.lr, batch_size=args.batch_size,
                          max_length=args.max_length, warmup_ratio=args.warmup, weight_decay=args.weight_decay,
-                         seed=args.seed, head_only=args.head_only, patience=args.patience)
+                         seed=args.seed, head_only=args.head_only, patience=args.patience,
+                         min_steps=args.min_steps)
     hp.check()
     data = prepare_data(args.data, args.task, text_column=args.text_column, label_column=args.label_column,
                         validation_path=args.validation, validation_fraction=args.validation_split / 100, seed=args.seed)

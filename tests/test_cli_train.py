@@ -15,7 +15,7 @@ import main
 from tests.test_training_data import sentiment_rows, write_conll, write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
-FAST = ["--epochs", "2", "--lr", "1e-2", "--batch-size", "8", "--max-length", "32", "--warmup", "0"]
+FAST = ["--epochs", "2", "--lr", "1e-2", "--batch-size", "8", "--max-length", "32", "--warmup", "0", "--min-steps", "0"]
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -26,6 +26,7 @@ def panel(qtbot, settings, tiny_encoder):
     widget.resize(1200, 800)
     widget.picker.open_folder(str(tiny_encoder))
     widget.params.epochs.setValue(3)
+    widget.params.min_steps.setValue(0)  # exactly the epochs: these tests count epochs
     widget.params.learning_rate.setCurrentText("1e-2")
     widget.params.batch_size.setValue(8)
     widget.params.max_length.setValue(32)
@@ -194,5 +195,5 @@ def test_the_starter_button_sets_everything_up_and_trains_the_built_in_model(qtb
     assert panel.picker.current_spec() == "builtin" and panel.task() == "text-classification"
     assert panel.data_box.path() == str(starter_files()[0]) and panel.data_box.split_spin.value() == 10
     assert panel.params.hyperparameters() == STARTERS["text-classification"].hyperparameters
-    assert panel.curves.loss_points() == 1 and panel.curves.progress.maximum() == 238
+    assert panel.curves.loss_points() == 1 and panel.curves.progress.maximum() == 236
     assert not (panel.context.library_dir / "starter-sentiment").exists()  # a cancelled starter run is not saved

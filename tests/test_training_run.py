@@ -17,7 +17,7 @@ from services.training.save import check_name_available, save_result, unique_nam
 from services.training.trainer import train_model
 from tests.test_training_data import sentiment_rows, write_conll, write_csv
 
-FAST = dict(learning_rate=1e-2, batch_size=8, max_length=32, warmup_ratio=0.0, patience=0)
+FAST = dict(learning_rate=1e-2, batch_size=8, max_length=32, warmup_ratio=0.0, patience=0, min_steps=0)
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -136,7 +136,7 @@ def test_cancel_in_the_last_epoch_keeps_the_best_so_far(sentiment, tiny_encoder)
 
 
 def test_early_stopping_on_the_validation_metric(sentiment, tiny_encoder):
-    hp = Hyperparameters(epochs=6, learning_rate=1e-9, batch_size=8, max_length=32, patience=1)
+    hp = Hyperparameters(epochs=6, learning_rate=1e-9, batch_size=8, max_length=32, patience=1, min_steps=0)
     result = train_model(sentiment, str(tiny_encoder), hp)
     assert result.stopped_early and len(result.history) == 2 and result.best_epoch == 1.0
 
