@@ -270,3 +270,47 @@ def test_token_scores_are_the_same_in_internals_and_predict(tiny_ner, host):
         for token in tokens:
             label, probability = shown[token["index"]]
             assert label == token["entity"] and probability == pytest.approx(token["score"], abs=TOL)
+
+
+# -- the panels, driven like a user ------------------------------------------------------------------
+def test_regression_and_entities_in_the_run_and_internals_panels(qtbot, main_window, settings, classifiers, tiny_ner):
+    """The Run panel shows the regression head's raw value (not a percentage) and word-aligned entities
+    by default; the Internals panel shows the same raw value; both equal ``predict``'s."""
+    from PySide6.QtCore import Qt
+
+    from gui.context import AppContext
+    from gui.internals.panel import InternalsPanel
+    from services.core.models import load_model
+
+    regression, text = classifiers["none"], TEXTS[0]
+    value = predict(load_model(regression, "text-classification"), [text])[0]["score"]
+    panel = main_window.panels["RunDock"]
+
+    def run(folder):
+        assert main_window.open_model_folder(str(folder))
+        panel.input.setPlainText(text)
+        with qtbot.waitSignal(panel.sig_run_finished, timeout=90_000) as blocker:
+            qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+        assert blocker.args[0] == "done"
+        return panel.last_results[0]
+
+    shown = run(regression)
+    assert shown["function"] == "none" and shown["score"] == pytest.approx(value, abs=TOL)
+    headline = panel.views["text-classification"].headline.text()
+    assert f"{value:.4f}" in headline and "%" not in headline
+
+    assert panel.options.aggregation.currentText() == "first"  # the default a user sees
+    entities = run(tiny_ner)["entities"]
+    assert entities == predict(load_model(tiny_ner, "token-classification"), [text])[0]["entities"]
+    assert_on_word_boundaries("Run panel", load_model(tiny_ner, "token-classification").tokenizer, text, entities)
+
+    internals = InternalsPanel(AppContext(settings))
+    qtbot.addWidget(internals)
+    try:
+        internals.picker.open_folder(str(regression))
+        internals.text_input.setPlainText(text)
+        with qtbot.waitSignal(internals.sig_result, timeout=60_000):
+            internals.run_button.click()
+        assert f"{value:.4f}" in internals.verdict.text() and "regression" in internals.verdict.text()
+    finally:
+        internals.context.runner.shutdown()

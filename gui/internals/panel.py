@@ -241,6 +241,9 @@ class InternalsPanel(QWidget):
             labels = " ".join(f"{p.row}/<b>{p.shown_label}</b>" for p in scores.predictions[:40])
             return f"{len(scores.predictions)} tokens, {uncertain} uncertain: {labels}"
         best = scores.predictions[0]
+        if result.activation == "none":
+            return (f"A regression head: the answer is the raw output, <b>{best.probability:.4f}</b> "
+                    "(no softmax, so temperature and threshold do not apply).")
         how = "softmax over the candidates' entailment logits" if result.mode == "zero-shot" else (
             f"{result.activation}(logits / {scores.temperature:g})")
         if best.uncertain:

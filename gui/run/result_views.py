@@ -88,10 +88,14 @@ class ClassificationView(QWidget):
         layout.addWidget(self.bars, 1)
 
     def show_result(self, result: dict) -> None:
-        self.headline.setText(f"{result['label']}  ·  {result['score'] * 100:.1f}%")
         function = result.get("function", "softmax")
-        shown = len(result["scores"])
-        self.detail.setText(f"{shown} class{'es' if shown != 1 else ''} shown, scores from the logits by {function}.")
+        if function == "none":  # a regression head: the raw output is the answer, not a probability
+            self.headline.setText(f"{result['label']}  ·  {result['score']:.4f}")
+            self.detail.setText("A regression head: the model's raw output value (no softmax or sigmoid).")
+        else:
+            self.headline.setText(f"{result['label']}  ·  {result['score'] * 100:.1f}%")
+            shown = len(result["scores"])
+            self.detail.setText(f"{shown} class{'es' if shown != 1 else ''} shown, scores from the logits by {function}.")
         self.bars.set_scores(list(result["scores"].items()), probability=function != "none")
 
     def clear(self) -> None:

@@ -247,7 +247,8 @@ def score(result: InternalsResult, temperature: float = 1.0, threshold: float = 
         probs = [float(value) for value in row]
         best = max(range(len(probs)), key=probs.__getitem__)
         probabilities.append(probs)
-        predictions.append(Prediction(name, best, result.score_labels[best], probs[best], probs[best] < threshold))
+        uncertain = result.activation != "none" and probs[best] < threshold  # a regression value is no confidence
+        predictions.append(Prediction(name, best, result.score_labels[best], probs[best], uncertain))
     return Scores(probabilities, predictions, temperature, threshold)
 
 
