@@ -58,6 +58,9 @@ def register(subparsers) -> None:
                      help="where the workers find the model folder, if not at --model's path (shared storage)")
     group.add_argument("--ray-ship-model", action="store_true",
                      help="send the model folder with the job (Ray's runtime environment, at most 512 MiB)")
+    from cli import text_tasks
+
+    text_tasks.add_arguments(parser, analyse=True)  # --question, languages, beams...; --chunk: summarise in chunks
     parser.set_defaults(handler=run)
 
 
@@ -69,8 +72,10 @@ def run(args) -> int:
     from cli.progress import StderrProgress
     from services.core.errors import InputError
     from services.core.tasks import parse_labels
+    from cli import text_tasks
 
     labels = parse_labels(args.labels)
+    task_options = text_tasks.options(args, args.task)
     if not args.ray and (args.ray_model_path or args.ray_ship_model or args.ray_actors):
         raise InputError("--ray-model-path, --ray-ship-model and --ray-actors need --ray.")
     if args.max_chars < 1:
@@ -79,7 +84,7 @@ def run(args) -> int:
         paths=args.paths, task=args.task, model=args.model,
         read=ReadOptions(mode=args.mode, column=args.column, gold=args.gold, max_chars=args.max_chars),
         engine=EngineOptions(chunking=args.chunk, stride=args.stride, batch_size=args.batch_size, labels=labels,
-                             template=args.template, multi_label=args.multi_label),
+                             template=args.template, multi_label=args.multi_label, task_options=task_options),
         device=args.device, dtype=args.dtype)
     out = Path(args.out).expanduser() if args.out else None
     if out is not None:

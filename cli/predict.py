@@ -3,6 +3,9 @@
     python main.py predict --task text-classification --model ./my-model "Great film!" "Dull."
     python main.py predict --task zero-shot-classification --model builtin --labels sports,politics "..."
     python main.py predict --task sentence-similarity --model builtin "A cat sits." "A kitten rests."
+    python main.py predict --task question-answering --model ./squad-model --question "Who?" "CONTEXT..."
+    python main.py predict --task summarization --model ./t5-small "A long text..."
+    python main.py predict --task translation --model ./opus-mt-en-fr "Hello, world."
 
 With ``sentence-similarity`` and exactly two texts it prints their cosine; otherwise each text's
 embedding shape (``--embeddings`` adds the vectors). Texts "-" are read from stdin, one per line.
@@ -15,6 +18,8 @@ import sys
 
 from services.core.errors import InputError
 from services.core.tasks import AGGREGATIONS, DEFAULT_AGGREGATION, TASKS
+
+from cli import text_tasks
 
 
 def register(subparsers) -> None:
@@ -36,6 +41,7 @@ def register(subparsers) -> None:
     parser.add_argument("--greedy", action="store_true", help="text generation: no sampling")
     parser.add_argument("--seed", type=int, help="text generation: random seed")
     parser.add_argument("--embeddings", action="store_true", help="similarity: print the vectors too")
+    text_tasks.add_arguments(parser)
     parser.add_argument("texts", nargs="*", metavar="TEXT", help="texts to run on ('-' reads lines from stdin)")
     parser.set_defaults(handler=run)
 
@@ -74,7 +80,10 @@ def run(args) -> int:
     from services.run import predict, similarity
     from services.run.common import check_texts
 
-    texts = check_texts(_texts(args))
+    texts = _texts(args)
+    task_options = text_tasks.options(args, args.task)  # before the model loads: a missing --question says so now
+    if args.task != text_tasks.QA:
+        texts = check_texts(texts)
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # stderr carries our own progress and one-line errors only
@@ -90,6 +99,12 @@ def run(args) -> int:
         if args.task == "sentence-similarity" and len(texts) == 2:
             results = [similarity(loaded, texts[0], texts[1], **kwargs)]
             results[0] = {"text_a": texts[0], "text_b": texts[1], **results[0]}
+        elif args.task == text_tasks.QA or args.task in text_tasks.SEQ2SEQ:
+            raw = predict(loaded, texts, {**_options(args), **task_options}, **kwargs)
+            for result in raw:
+                if result.get("notice"):
+                    print(f"note: {result['notice']}", file=sys.stderr)
+            results = [text_tasks.printable(args.task, result, args.top_k) for result in raw]
         else:
             results = [{"text": text, **result} for text, result in
                        zip(texts, predict(loaded, texts, _options(args), **kwargs))]

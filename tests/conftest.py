@@ -11,7 +11,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import pytest  # noqa: E402
 
-from tests import tiny_models  # noqa: E402
+from tests import tiny_models, tiny_qa_seq2seq  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -84,6 +84,42 @@ def tiny_gpt2(tiny_dir):
 @pytest.fixture(scope="session")
 def xlnet_style_tokenizer(tiny_dir):
     return _cached(tiny_dir, "xlnet-style-tokenizer", tiny_models.build_xlnet_style_tokenizer)
+
+
+# question answering and seq2seq (tests/tiny_qa_seq2seq.py)
+@pytest.fixture(scope="session")
+def tiny_bert_qa(tiny_dir):
+    return _cached(tiny_dir, "bert-qa", tiny_qa_seq2seq.build_bert_qa)
+
+
+@pytest.fixture(scope="session")
+def tiny_distilbert_qa(tiny_dir):
+    return _cached(tiny_dir, "distilbert-qa", tiny_qa_seq2seq.build_distilbert_qa)
+
+
+@pytest.fixture(scope="session")
+def tiny_roberta_qa(tiny_dir):
+    return _cached(tiny_dir, "roberta-qa", tiny_qa_seq2seq.build_roberta_qa)
+
+
+@pytest.fixture(scope="session")
+def tiny_bart(tiny_dir):
+    return _cached(tiny_dir, "bart", tiny_qa_seq2seq.build_bart)
+
+
+@pytest.fixture(scope="session")
+def tiny_t5(tiny_dir):
+    return _cached(tiny_dir, "t5", tiny_qa_seq2seq.build_t5)
+
+
+@pytest.fixture(scope="session")
+def tiny_marian(tiny_dir):
+    return _cached(tiny_dir, "opus-mt-en-fr", tiny_qa_seq2seq.build_marian)
+
+
+@pytest.fixture(scope="session")
+def tiny_nllb(tiny_dir):
+    return _cached(tiny_dir, "nllb", tiny_qa_seq2seq.build_nllb)
 
 
 @pytest.fixture

@@ -194,6 +194,9 @@ def csv_fields(task: str) -> list[str]:
         "sentence-similarity": ["embedding"],
         "fill-mask": ["predictions"],
         "text-generation": ["generated_text"],
+        "question-answering": ["answer", "score", "start", "end", "answers"],
+        "summarization": ["summary_text", "chunks"],
+        "translation": ["translation_text", "chunks"],
     }.get(task, ["result"])
     return CSV_BASE + extra
 
@@ -213,6 +216,12 @@ def csv_row(row: dict, task: str) -> list:
         extra = [json.dumps(row.get("embedding") or [])]
     elif task == "text-generation":
         extra = [row.get("generated_text", row.get("text_out", ""))]
+    elif task == "question-answering":  # start/end: where the answer lies in the text (characters)
+        extra = [row.get("answer", ""), _num(row.get("score")), row.get("start", ""), row.get("end", ""),
+                 json.dumps(row.get("answers") or [], ensure_ascii=False)]
+    elif task in ("summarization", "translation"):
+        key = "summary_text" if task == "summarization" else "translation_text"
+        extra = [row.get(key, ""), row.get("chunks") or ""]
     else:
         known = {"id", "file", "index", "line", "text", "gold", "flags", "chars"}
         extra = [json.dumps({k: v for k, v in row.items() if k not in known}, ensure_ascii=False)]

@@ -48,12 +48,18 @@ class EngineOptions:
     aggregation: str = tasks.DEFAULT_AGGREGATION  # NER: how sub-token predictions become entities
     threads: int = 0  # torch CPU threads (0: the idle cores this process may use, see cpu_threads; -1: leave as is)
     embedding_decimals: int | None = 6  # embeddings rounded for the results file (None: full precision)
+    # options of the tasks services.run runs (question answering: question, top_k...; summarisation and
+    # translation: languages, beams, max_new_tokens...); passed to services.run.predict as they are
+    task_options: dict = field(default_factory=dict)
 
     def result_settings(self) -> dict:
         """The settings that change results (part of the run key); batch sizes and threads do not."""
-        return {"chunking": self.chunking, "stride": self.stride if self.chunking else None,
-                "labels": list(self.labels), "template": self.template, "multi_label": self.multi_label,
-                "aggregation": self.aggregation}
+        settings = {"chunking": self.chunking, "stride": self.stride if self.chunking else None,
+                    "labels": list(self.labels), "template": self.template, "multi_label": self.multi_label,
+                    "aggregation": self.aggregation}
+        if self.task_options:  # only when set, so the run keys of other tasks' results stay as they were
+            settings["task_options"] = dict(sorted(self.task_options.items()))
+        return settings
 
 
 @dataclass
@@ -217,7 +223,8 @@ class Engine:
         for start in range(0, len(work), step):
             cancel.check()
             batch = work[start:start + step]
-            results = predict(self.loaded, [r.text for r in batch], {}, cancel=cancel)
+            options = {"chunking": self.options.chunking, **self.options.task_options}
+            results = predict(self.loaded, [r.text for r in batch], options, cancel=cancel)
             emit(list(zip(batch, results)))
 
     # -- own batching --------------------------------------------------------------------------

@@ -36,10 +36,11 @@ TASK_TABLE: tuple[TaskSpec, ...] = (
     TaskSpec("fill-mask", "Fill-mask", "AutoModelForMaskedLM"),
     TaskSpec("sentence-similarity", "Sentence similarity / embeddings", "AutoModel"),
     TaskSpec("text-generation", "Text generation", "AutoModelForCausalLM"),
-    # transformers 5 removed these pipelines; the checkpoints still load with these Auto classes
-    TaskSpec("question-answering", "Question answering", "AutoModelForQuestionAnswering", runnable=False),
-    TaskSpec("summarization", "Summarisation", "AutoModelForSeq2SeqLM", runnable=False),
-    TaskSpec("translation", "Translation", "AutoModelForSeq2SeqLM", runnable=False),
+    # transformers 5 removed these pipelines; the checkpoints still load with these Auto classes, and
+    # services.run.question_answering / services.run.seq2seq do the rest
+    TaskSpec("question-answering", "Question answering", "AutoModelForQuestionAnswering"),
+    TaskSpec("summarization", "Summarisation", "AutoModelForSeq2SeqLM"),
+    TaskSpec("translation", "Translation", "AutoModelForSeq2SeqLM"),
 )
 SPECS = {spec.id: spec for spec in TASK_TABLE}
 # Task ids the app runs (GUI, CLI, services), in menu order → display name.
@@ -54,7 +55,24 @@ HEADS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("LMHeadModel", ("text-generation",), "AutoModelForCausalLM"),
     ("ForCausalLM", ("text-generation",), "AutoModelForCausalLM"),
     ("ForQuestionAnswering", ("question-answering",), "AutoModelForQuestionAnswering"),
+    # text-to-text encoder-decoders (only where the config says is_encoder_decoder and the model is not
+    # speech or vision: see is_text_seq2seq); translation models list translation first
+    ("MTModel", ("translation", "summarization"), "AutoModelForSeq2SeqLM"),  # Marian
+    ("M2M100ForConditionalGeneration", ("translation", "summarization"), "AutoModelForSeq2SeqLM"),  # M2M100, NLLB
+    ("FSMTForConditionalGeneration", ("translation", "summarization"), "AutoModelForSeq2SeqLM"),
+    ("ForConditionalGeneration", ("summarization", "translation"), "AutoModelForSeq2SeqLM"),  # BART, T5, mBART, ...
 )
+SEQ2SEQ_TASKS = ("summarization", "translation")
+# Text encoder-decoders whose configs may leave is_encoder_decoder out (it is their class default).
+SEQ2SEQ_TYPES = frozenset({
+    "bart", "mbart", "t5", "mt5", "umt5", "longt5", "marian", "pegasus", "pegasus_x", "m2m_100", "nllb-moe", "led",
+    "bigbird_pegasus", "blenderbot", "blenderbot-small", "fsmt", "prophetnet", "plbart", "mvp", "switch_transformers",
+})
+# Encoder-decoders that read speech or images, not text: never offered for summarisation/translation.
+NON_TEXT_SEQ2SEQ_TYPES = frozenset({
+    "whisper", "speech_to_text", "speech-encoder-decoder", "vision-encoder-decoder", "seamless_m4t",
+    "seamless_m4t_v2", "moonshine", "pop2piano", "pix2struct", "musicgen", "musicgen_melody", "kyutai_speech_to_text",
+})
 # Model types that are encoders: their hidden states give sentence embeddings (and embedding zero-shot).
 ENCODER_TYPES = frozenset({
     "bert", "distilbert", "roberta", "xlm-roberta", "albert", "electra", "deberta", "deberta-v2", "camembert",
@@ -89,19 +107,30 @@ def head_of(architecture: str) -> tuple[tuple[str, ...], str] | None:
     return None
 
 
+def is_text_seq2seq(config: Mapping) -> bool:
+    """A text encoder-decoder (``AutoModelForSeq2SeqLM`` + ``generate``): summarisation and translation."""
+    model_type = str(config.get("model_type", ""))
+    if model_type in NON_TEXT_SEQ2SEQ_TYPES:
+        return False
+    return bool(config.get("is_encoder_decoder")) or model_type in SEQ2SEQ_TYPES
+
+
 def tasks_for_config(config: Mapping) -> list[str]:
     """The tasks a model can do (in ``TASKS`` order), from its architectures, model type and labels."""
     architectures = list(config.get("architectures") or [])
     model_type = config.get("model_type", "")
     labels = [str(v) for v in (config.get("id2label") or {}).values()]
+    seq2seq = is_text_seq2seq(config)
     tasks: list[str] = []
     for architecture in architectures:
         head = head_of(architecture)
-        if head is not None:
+        if head is not None and (seq2seq or not set(head[0]) & set(SEQ2SEQ_TASKS)):
             tasks += head[0]
         if architecture.endswith("ForSequenceClassification") and is_nli(labels):
             tasks.append("zero-shot-classification")
     is_encoder = model_type in ENCODER_TYPES or any(a.endswith(("Model", "ForMaskedLM")) for a in architectures)
+    if seq2seq and any(t in tasks for t in SEQ2SEQ_TASKS):
+        is_encoder = False  # MarianMTModel ends in "Model" but is no sentence encoder
     if is_encoder and "text-generation" not in tasks:
         tasks += EMBEDDING_TASKS  # embeddings, and zero-shot by embedding similarity
     return [task for task in TASKS if task in tasks]

@@ -14,6 +14,8 @@ from services.run.classify import classify, fill_mask, recognise_entities
 from services.run.common import check_texts
 from services.run.embeddings import embeddings, similarity, zero_shot
 from services.run.generate import generate
+from services.run.question_answering import answer_questions
+from services.run.seq2seq import run_seq2seq
 
 RUNNERS = {
     "text-classification": classify,
@@ -22,7 +24,11 @@ RUNNERS = {
     "fill-mask": fill_mask,
     "sentence-similarity": embeddings,
     "text-generation": generate,
+    "question-answering": answer_questions,  # texts are contexts; options["question"] is the question
+    "summarization": run_seq2seq,
+    "translation": run_seq2seq,
 }
+CHECKS_OWN_INPUT = ("question-answering",)  # names the context and the question in its own messages
 
 __all__ = ["predict", "similarity", "RUNNERS"]
 
@@ -33,5 +39,7 @@ def predict(loaded, texts: list[str], options: dict | None = None, *, progress: 
     runner = RUNNERS.get(loaded.task)
     if runner is None:
         raise InputError(f"The task '{loaded.task}' cannot be run here.", hint=f"Tasks: {', '.join(RUNNERS)}.")
-    texts = check_texts(texts)
+    texts = [texts] if isinstance(texts, str) else list(texts)
+    if loaded.task not in CHECKS_OWN_INPUT or not texts:
+        texts = check_texts(texts)
     return runner(loaded, texts, dict(options or {}), progress=progress, cancel=cancel)
