@@ -115,16 +115,68 @@ def test_library_folder_not_writable(classifier, tmp_path):
         save_model_atomic(classifier.model, classifier.tokenizer, "x", root=blocker / "sub")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores permission bits; the regular-file case covers this")
-def test_library_folder_without_write_permission(classifier, tmp_path):
-    folder = tmp_path / "read-only"
+_SAVE_IN_CHILD = """
+import os, sys
+from services.core.errors import InputError
+from services.core.models import load_model
+from services.library.folder import save_model_atomic
+import services.library.verify  # everything is imported before the drop: the interpreter may live in root's home
+
+model_dir, folder, uid, gid = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+loaded = load_model(model_dir, "text-classification")
+if uid >= 0:  # from here on this process is an ordinary user
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+try:
+    save_model_atomic(loaded.model, loaded.tokenizer, "x", root=folder)
+except InputError as error:
+    print("REFUSED", os.geteuid(), error)
+else:
+    print("SAVED", os.geteuid())
+"""
+
+
+def test_library_folder_without_write_permission(tiny_classifier, tmp_path):
+    """A library folder the user may not write to: the save is refused with a clear message.
+
+    Root ignores permission bits, so when the tests run as root the save runs in a child process
+    that drops to ``nobody`` (setgid/setuid) before saving into a root-owned read-only folder; as an
+    ordinary user the child keeps its user and the folder is made read-only.
+    """
+    import pwd
+    import subprocess
+    import sys
+    import tempfile
+
+    uid = gid = -1
+    if os.geteuid() == 0:
+        try:
+            nobody = pwd.getpwnam("nobody")
+        except KeyError:
+            pytest.skip("no 'nobody' user to drop privileges to")
+        uid, gid = nobody.pw_uid, nobody.pw_gid
+    shared = Path(tempfile.mkdtemp(prefix="workbench-unwritable-"))  # nobody can reach it, unlike tmp_path
+    shared.chmod(0o755)
+    folder = shared / "read-only-library"
     folder.mkdir()
-    folder.chmod(0o500)
+    folder.chmod(0o555)
     try:
-        with pytest.raises(InputError, match="not writable"):
-            save_model_atomic(classifier.model, classifier.tokenizer, "x", root=folder)
+        home = tmp_path / "child-home"
+        env = {**os.environ, "HOME": str(home), "WORKBENCH_HOME": str(home), "HF_HOME": str(home / "hf"),
+               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+        env.pop("WORKBENCH_LIBRARY", None)
+        child = subprocess.run([sys.executable, "-c", _SAVE_IN_CHILD, str(tiny_classifier), str(folder), str(uid),
+                                str(gid)], cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True,
+                               text=True, timeout=300)
+        assert child.returncode == 0, child.stderr[-3000:]
+        verdict = child.stdout.strip().splitlines()[-1]
+        assert verdict.startswith("REFUSED") and "not writable" in verdict, verdict
+        assert int(verdict.split()[1]) != 0  # it really ran unprivileged
+        assert list(folder.iterdir()) == []  # nothing half-written left behind
     finally:
-        folder.chmod(0o700)
+        folder.chmod(0o755)
+        shutil.rmtree(shared, ignore_errors=True)
 
 
 class DiskFullModel:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from gui.jobs.runner import JobState
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 import gui.dialogs
@@ -221,46 +221,30 @@ def test_cancel_mid_generation_then_run_again(qtbot, main_window, panel, long_gp
 
 
 # -- responsiveness, code, settings, signals ---------------------------------------------------------------
-def test_event_loop_keeps_ticking_while_a_model_loads(qtbot, panel, monkeypatch):
-    """While the worker is inside the model load, the GUI thread keeps running a 10 ms timer.
+def test_event_loop_keeps_ticking_while_a_model_loads(qtbot, panel):
+    """The GUI thread never stalls while the built-in model really loads (from disk, not cached).
 
-    The load is held open (a gate) until the timer has ticked three times, so the test does not
-    depend on how fast the load is; the load itself is the real one.
+    The stall is the longest gap between ticks of a 10 ms timer, measured from the Run request
+    (``panel.run()``, so work done in that slot before the job is submitted counts) until the load
+    job has finished: its started and result slots (whoever connected them first) lie inside. No
+    gate and no tick count: a GUI thread frozen for a second anywhere in that window fails the
+    test, however fast the load is.
     """
-    import threading
-
     from services.core.models import default_host
+    from tests.stall import BOUND_S, StallMeter
 
     default_host.forget()  # make sure the built-in model really loads now
-    inside_load, release = threading.Event(), threading.Event()
-    real_get = default_host.get
-
-    def gated_get(*args, **kwargs):
-        inside_load.set()
-        release.wait(60)
-        return real_get(*args, **kwargs)
-
-    monkeypatch.setattr(default_host, "get", gated_get)
     panel.set_task("sentence-similarity")
     panel.picker.set_current_spec("builtin")
-    ticks = []
-
-    def tick():
-        if inside_load.is_set() and not release.is_set():
-            ticks.append(1)
-            if len(ticks) >= 3:
-                release.set()
-
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(tick)
-    timer.start()
+    meter = StallMeter()
+    meter.start()
     job = panel.run()
     assert job.title.startswith("Loading")
+    job.finished.connect(meter.stop)
     with qtbot.waitSignal(job.finished, timeout=TIMEOUT):
         pass
-    timer.stop()
-    assert len(ticks) == 3 and job.state == JobState.DONE
+    assert job.state == JobState.DONE and default_host.loaded_paths()  # it really loaded
+    assert meter.longest_gap < BOUND_S, f"the GUI thread stalled {meter.longest_gap:.2f} s ({meter.ticks} ticks)"
     qtbot.waitUntil(lambda: not panel.is_running(), timeout=TIMEOUT)
 
 
