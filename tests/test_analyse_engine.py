@@ -186,3 +186,21 @@ def test_pause_blocks_until_resumed(classifier):
     token.resume()
     worker.join(30)
     assert not worker.is_alive() and len(emitted) == 64
+
+
+def test_a_word_cut_at_the_models_limit_keeps_its_whole_span(tiny_ner):
+    """Without chunking the model sees only the first piece of a word that the limit cuts; the word (and
+    so an entity on it) still spans the whole word, never ending inside it."""
+    from services.core.engine import _word_spans
+
+    loaded = load_model(str(tiny_ner), "token-classification")
+    engine = Engine(loaded)
+    inner = loaded.max_length - loaded.tokenizer.num_special_tokens_to_add(pair=False)
+    text = "a " * (inner - 1) + "Ouagadougou is far."
+    seqs = engine._encode([text])
+    first = seqs[0]
+    assert len(seqs) > 1 and loaded.tokenizer.convert_ids_to_tokens(first.ids[-2]) == "ou"  # cut inside the word
+    spans = _word_spans(seqs, 1, chunking=False)[0]
+    start = text.index("Ouagadougou")
+    assert spans[first.words[-2]] == (start, start + len("Ouagadougou"))
+    assert max(spans) == first.words[-2]  # nothing past the cut word was read

@@ -109,15 +109,18 @@ def windows(records: Iterable[Record], size: int, max_chars: int) -> Iterator[li
         yield window
 
 
-def _word_spans(seqs: list[_Seq], owners: int) -> list[dict[int, tuple[int, int]]]:
-    """Per text, each word's character span over all its chunks' tokens."""
+def _word_spans(seqs: list[_Seq], owners: int, chunking: bool) -> list[dict[int, tuple[int, int]]]:
+    """Per text, each word's character span over all its chunks' tokens. Without chunking only the first
+    chunk is used, so of the rest only the tokens that finish the word the cut went through are read."""
     spans: list[dict[int, tuple[int, int]]] = [dict() for _ in range(owners)]
-    for seq in seqs:
+    for seq in sorted(seqs, key=lambda s: s.part):
         own = spans[seq.owner]
         for word, (start, end), special in zip(seq.words, seq.offsets, seq.special):
             if word is None or special or end <= start:
                 continue
             old = own.get(word)
+            if old is None and seq.part > 0 and not chunking:
+                break  # past the word that the cut split
             own[word] = (start, end) if old is None else (min(old[0], start), max(old[1], end))
     return spans
 
@@ -350,7 +353,7 @@ class Engine:
                 truncated[seq.owner] = truncated[seq.owner] or seq.cut
             truncated = [cut or (count > 1 and not self.options.chunking) for cut, count in zip(truncated, expected)]
             if self.task == "token-classification":
-                self._word_spans = _word_spans(seqs, len(work))  # whole words, also where a cut splits one
+                self._word_spans = _word_spans(seqs, len(work), self.options.chunking)  # whole words, also cut ones
             if not self.options.chunking:
                 seqs = [s for s in seqs if s.part == 0]
                 expected = [1] * len(work)
