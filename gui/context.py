@@ -5,29 +5,21 @@ Panels never talk to each other directly; they use the ``sig_*`` signals here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from gui.catalogue import ModelCatalogue
 from gui.jobs.runner import JobRunner
 from gui.settings import Key, Settings
 from services.library import folder as library
-from services.core.errors import ModelError
-from services.core.model_info import BUILTIN, BUILTIN_NAME, ModelInfo, inspect_model
-
-
-@dataclass
-class ModelChoice:
-    label: str  # what the picker shows
-    spec: str  # "builtin" or a folder path
-    source: str  # "built-in", "library", "recent", "folder"
-    info: ModelInfo | None  # None when the folder cannot be read (shown with its problem)
-    problem: str = ""
+from services.core.model_info import BUILTIN
 
 
 class AppContext(QObject):
-    sig_models_changed = Signal()  # the list of known models changed
+    # "Models on disk may have changed" (a save, an import, a download): the catalogue reads what changed.
+    # Listeners of the list itself connect to ``catalogue.sig_changed``, which says what changed.
+    sig_models_changed = Signal()
     sig_device_changed = Signal(str, str)  # device, dtype
     sig_model_loaded = Signal(str, str)  # model label, task
     sig_open_model = Signal(str, str)  # spec, panel object name ("" = the Run panel)
@@ -39,9 +31,13 @@ class AppContext(QObject):
         self.settings = settings
         self.runner = runner or JobRunner(self)
         self.devices: list = []  # filled by a worker once torch is imported
-        # Every model picker asks for the list; read the folders once per change, not once per picker.
-        self._choices: list[ModelChoice] | None = None
-        self.sig_models_changed.connect(self._forget_choices)  # connected first, so it runs first
+        # The one list of models every picker and the Library read; it scans on the io lane and watches the disk.
+        self.catalogue = ModelCatalogue(
+            self.runner, library_dir=lambda: self.library_dir,
+            extra_dirs=lambda: [str(p) for p in self.settings.get_list(Key.EXTRA_MODEL_DIRS)],
+            opened=lambda: [str(p) for p in self.settings.get_list(Key.RECENT_MODELS)], parent=self)
+        self.sig_models_changed.connect(lambda: self.catalogue.refresh())
+        self.catalogue.sig_status.connect(self.sig_status)
 
     # -- device ------------------------------------------------------------------------------
     @property
@@ -67,38 +63,9 @@ class AppContext(QObject):
         return library.library_dir(override)
 
     def remember_model(self, spec: str) -> None:
+        """A model folder the user opened: remembered for next time and listed in every picker (no rescan)."""
         if spec == BUILTIN:
             return
         recent = [p for p in self.settings.get_list(Key.RECENT_MODELS) if p != spec]
         self.settings.set_list(Key.RECENT_MODELS, [spec] + recent[:9])
-        self.sig_models_changed.emit()
-
-    def _forget_choices(self) -> None:
-        self._choices = None
-
-    def model_choices(self) -> list[ModelChoice]:
-        """Built-in model first, then the library, then recently opened folders (cached until
-        ``sig_models_changed``)."""
-        if self._choices is None:
-            self._choices = self._read_model_choices()
-        return list(self._choices)
-
-    def _read_model_choices(self) -> list[ModelChoice]:
-        choices = [ModelChoice(BUILTIN_NAME, BUILTIN, "built-in", inspect_model(BUILTIN))]
-        seen = {str(choices[0].info.path.resolve())}
-        candidates = [(str(p), "library") for p in library.list_library_models(self.library_dir)]
-        candidates += [(p, "recent") for p in self.settings.get_list(Key.RECENT_MODELS)]
-        for spec, source in candidates:
-            try:
-                info = inspect_model(spec)
-            except ModelError as error:
-                if source == "recent":
-                    continue
-                choices.append(ModelChoice(f"{Path(spec).name} (unreadable)", spec, source, None, str(error)))
-                continue
-            resolved = str(info.path.resolve())
-            if resolved in seen:
-                continue
-            seen.add(resolved)
-            choices.append(ModelChoice(f"{info.name} ({source})", spec, source, info))
-        return choices
+        self.catalogue.add_folder(spec)

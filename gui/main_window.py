@@ -259,5 +259,6 @@ class MainWindow(QMainWindow):
             close = getattr(panel, "shutdown", None) or getattr(panel, "close_handler", None)
             if close:
                 close()
+        self.context.catalogue.stop()
         self.context.runner.shutdown()
         super().closeEvent(event)

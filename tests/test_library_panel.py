@@ -63,11 +63,18 @@ def refreshed(qtbot, panel, job, timeout=60_000):
     return outcome
 
 
-def test_lists_builtin_and_saved_model_with_details(panel):
+def select_and_read(qtbot, panel, name: str) -> str:
+    """Select ``name`` and wait for its details (read on an io job); returns the details' text."""
+    with qtbot.waitSignal(panel.details.sig_shown, timeout=30_000,
+                          check_params_cb=lambda entry: entry is not None and entry.name == name):
+        assert panel.select_name(name)
+    return panel.details.text()
+
+
+def test_lists_builtin_and_saved_model_with_details(panel, qtbot):
     names = panel.visible_names()
     assert names[0] == "all-MiniLM-L6-v2 (built-in)" and "my-sentiment" in names
-    assert panel.select_name("my-sentiment")
-    text = panel.details.text()
+    text = select_and_read(qtbot, panel, "my-sentiment")
     assert "BertForSequenceClassification" in text and "negative" in text and "positive" in text
     assert "model.safetensors" in text and "My sentiment model" in text
     assert "<script>alert('x')</script>" in text  # shown as text, not run
@@ -157,7 +164,8 @@ def test_bad_input_import_not_a_model_and_name_collision(panel, qtbot, tmp_path,
 
 def test_save_loaded_model_then_it_is_listed_and_verified(panel, qtbot, loaded_classifier):
     outcome = refreshed(qtbot, panel, panel.save_loaded(loaded_classifier, "from-memory"))
-    path, result = outcome["result"]
+    path, result, entry = outcome["result"]  # the new library entry is read on the worker that saved it
+    assert entry.path == path and entry.source == "library"
     assert result.passed and result.reference == "memory"
     assert "from-memory" in panel.visible_names() and "PASS" in panel.status_label.text()
 

@@ -108,7 +108,7 @@ def test_open_model_folder_rejects_non_model(qtbot, main_window, tmp_path):
 
 def test_open_model_folder_remembers_it(qtbot, main_window, tiny_classifier):
     assert main_window.open_model_folder(str(tiny_classifier))
-    specs = [choice.spec for choice in main_window.context.model_choices()]
+    specs = [entry.spec for entry in main_window.context.catalogue.entries()]
     assert str(tiny_classifier) in specs
 
 

@@ -1,15 +1,18 @@
-"""The details of one library entry: config summary, labels, files with sizes, and the model card."""
+"""The details of one library entry: config summary, labels, files with sizes, and the model card
+(read and rendered on an io job, never on the GUI thread)."""
 
 from __future__ import annotations
 
 import html
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QSplitter, QTextBrowser, QVBoxLayout, QWidget
 
+from gui.jobs.runner import Job, JobRunner
 from gui.library.model_table import SOURCE_LABELS, format_date, format_parameters
 from services.library.ops import format_size
 from services.library.scan import ModelEntry
@@ -101,11 +104,36 @@ def details_html(entry: ModelEntry) -> str:
     return "\n".join(parts)
 
 
-class ModelDetails(QWidget):
-    """Shows one entry: the summary (config, labels, files) beside the model card rendered from README.md."""
+@dataclass(frozen=True)
+class DetailsPages:
+    """The two pages of the details pane, rendered on a worker."""
 
-    def __init__(self, parent: QWidget | None = None):
+    entry: ModelEntry
+    summary: str  # HTML: config summary, labels, files
+    card: str  # HTML: the model card (README.md)
+
+
+def render_details(entry: ModelEntry) -> DetailsPages:
+    """Read config.json, walk the folder and render the card (file work: run it as an io job)."""
+    card = model_card_html(entry.path) if Path(entry.path).is_dir() else ""
+    return DetailsPages(entry, details_html(entry), CARD_HEADING + card)
+
+
+CARD_HEADING = "<p style='color:#666'><b>Model card</b> (README.md)</p>"
+
+
+class ModelDetails(QWidget):
+    """Shows one entry: the summary (config, labels, files) beside the model card rendered from README.md.
+
+    Reading the folder and rendering the card run as an io job (``runner``); while it runs the pane
+    shows the entry's name, and when the selection moves on, only the latest selection is shown.
+    """
+
+    sig_shown = Signal(object)  # the entry whose details are now on screen (None: nothing selected)
+
+    def __init__(self, runner: JobRunner, parent: QWidget | None = None):
         super().__init__(parent)
+        self.runner = runner
         self.browser = QTextBrowser()
         self.browser.setObjectName("libraryDetails")
         self.card = QTextBrowser()
@@ -118,17 +146,46 @@ class ModelDetails(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
         self.entry: ModelEntry | None = None
+        self.shown: ModelEntry | None = None  # the entry whose pages are on screen
+        self.job: Job | None = None
+        self._request = 0
         self.show_entry(None)
 
-    def show_entry(self, entry: ModelEntry | None) -> None:
+    def show_entry(self, entry: ModelEntry | None) -> Job | None:
+        """Show ``entry``'s details (read on a worker); returns the job, None when nothing is selected."""
         self.entry = entry
+        self._request += 1
         if entry is None:
+            if self.job is not None and self.job.is_active:
+                self.job.cancel()
             self.browser.setHtml("<p><i>Select a model to see its details.</i></p>")
             self.card.setHtml("<p><i>The model card (README.md) appears here.</i></p>")
-            return
-        self.browser.setHtml(details_html(entry))
-        card = model_card_html(entry.path) if Path(entry.path).is_dir() else ""
-        self.card.setHtml("<p style='color:#666'><b>Model card</b> (README.md)</p>" + card)
+            self.shown = None
+            self.sig_shown.emit(None)
+            return None
+        if self.shown is None or self.shown.spec != entry.spec:
+            self.browser.setHtml(f"<h3>{html.escape(entry.name)}</h3><p><i>Reading the folder…</i></p>")
+            self.card.setHtml(CARD_HEADING)
+        number = self._request
+        self.job = self.runner.submit(
+            f"Details of {entry.name}", lambda progress, cancel: render_details(entry), lane="io",
+            key="library-details", needs_torch=False, listed=False,
+            on_result=lambda pages: self._show(pages, number), on_error=lambda error: self._failed(error, number))
+        return self.job
+
+    def _show(self, pages: DetailsPages, number: int) -> None:
+        if number != self._request:
+            return  # the selection moved on while this was read
+        self.browser.setHtml(pages.summary)
+        self.card.setHtml(pages.card)
+        self.shown = pages.entry
+        self.sig_shown.emit(pages.entry)
+
+    def _failed(self, error: BaseException, number: int) -> None:
+        if number == self._request:
+            self.browser.setHtml(f"<p style='color:#b00020'>Could not read the folder: {html.escape(str(error))}</p>")
+            self.shown = None
+            self.sig_shown.emit(self.entry)
 
     def text(self) -> str:
         return self.browser.toPlainText() + "\n" + self.card.toPlainText()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
@@ -11,11 +11,11 @@ from gui.jobs.runner import Job
 from gui.library.model_table import TASK_SHORT
 from services.library.hub import HubModel, default_model_name, recommended_models, search_models
 from services.library.ops import format_size
+from services.library.scan import describe_folder
 from services.core.tasks import TASKS
 
 
 class HubDialog(QDialog):
-    sig_downloaded = Signal(str)  # the new model folder
 
     def __init__(self, context: AppContext, parent: QWidget | None = None):
         super().__init__(parent)
@@ -145,10 +145,12 @@ class HubDialog(QDialog):
         self.status.setText(f"Downloading {repo}…")
         self.download_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        job = self.context.runner.submit(
-            f"Download {repo}",
-            lambda progress, cancel: download_model(repo, revision, root, name, progress=progress, cancel=cancel),
-            lane="io", key=f"download:{repo}", on_result=self._on_downloaded, on_error=self._on_error)
+        def work(progress, cancel):
+            folder = download_model(repo, revision, root, name, progress=progress, cancel=cancel)
+            return folder, describe_folder(folder, "library")  # the new library entry, read here on the worker
+
+        job = self.context.runner.submit(f"Download {repo}", work, lane="io", key=f"download:{repo}",
+                                         on_result=self._on_downloaded, on_error=self._on_error)
         job.progress.connect(self._on_progress)
         job.cancelled.connect(lambda: self.status.setText("Cancelled. Download again to resume where it stopped."))
         job.finished.connect(self._on_finished)
@@ -172,11 +174,11 @@ class HubDialog(QDialog):
         elif event.message:
             self.file_label.setText(event.message)
 
-    def _on_downloaded(self, folder) -> None:
+    def _on_downloaded(self, value) -> None:
+        folder, entry = value
         self.status.setText(f"Downloaded into the library: {folder}")
         self.total_bar.setValue(self.total_bar.maximum())
-        self.context.sig_models_changed.emit()
-        self.sig_downloaded.emit(str(folder))
+        self.context.catalogue.put(entry)  # every picker lists it now
 
     def _on_error(self, error: BaseException) -> None:
         from gui.dialogs import error_text

@@ -7,6 +7,8 @@ import datetime
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from gui.catalogue import SOURCE_LABELS
+from services.library.catalogue import ModelChanges
 from services.library.ops import format_size
 from services.library.scan import ModelEntry
 
@@ -21,7 +23,6 @@ TASK_SHORT = {
     "sentence-similarity": "similarity",
     "text-generation": "generate",
 }
-SOURCE_LABELS = {"built-in": "built-in", "library": "library", "hf-cache": "HF cache", "folder": "folder"}
 
 
 def format_parameters(count: int | None) -> str:
@@ -48,12 +49,27 @@ class LibraryTableModel(QAbstractTableModel):
         self.entries = list(entries)
         self.endResetModel()
 
-    def update_entry(self, entry: ModelEntry) -> None:
+    def apply(self, changes: ModelChanges) -> None:
+        """Update only the rows that changed: removed rows go, renamed/changed rows are redrawn, new rows
+        are appended (the proxy sorts them into place)."""
+        removed = {entry.spec for entry in changes.removed}
+        for row in reversed(range(len(self.entries))):
+            if self.entries[row].spec in removed:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self.entries[row]
+                self.endRemoveRows()
+        replaced = {before.spec: after for before, after in changes.renamed + changes.moved}
+        replaced.update({entry.spec: entry for entry in changes.changed})
         for row, existing in enumerate(self.entries):
-            if existing.path == entry.path:
-                self.entries[row] = entry
+            if existing.spec in replaced:
+                self.entries[row] = replaced[existing.spec]
                 self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
-                return
+        present = {entry.spec for entry in self.entries}
+        added = [entry for entry in changes.added if entry.spec not in present]
+        if added:
+            self.beginInsertRows(QModelIndex(), len(self.entries), len(self.entries) + len(added) - 1)
+            self.entries.extend(added)
+            self.endInsertRows()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.entries)

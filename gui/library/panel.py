@@ -9,6 +9,7 @@ tests and by the dialogs) and a ``*_dialog`` wrapper that asks the user first.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QUrl, Signal
@@ -27,7 +28,8 @@ from gui.library.model_table import ENTRY_ROLE, LibraryFilterProxy, LibraryTable
 from gui.library.details import ModelDetails
 from services.core.errors import InputError
 from services.library.ops import format_size
-from services.library.scan import ModelEntry
+from services.library.catalogue import ModelChanges
+from services.library.scan import ModelEntry, describe_folder
 from services.core.tasks import TASKS
 
 LOAD_TARGETS = [("RunDock", "Run"), ("TokenizerDock", "Tokenizer"), ("InternalsDock", "Internals")]
@@ -39,7 +41,6 @@ class LibraryPanel(QWidget):
     AREA = "main"
 
     sig_refreshed = Signal()  # the list was re-read
-    sig_action_done = Signal(str)  # a message saying what an action did
 
     def __init__(self, context: AppContext, parent: QWidget | None = None):
         super().__init__(parent)
@@ -61,7 +62,9 @@ class LibraryPanel(QWidget):
         self.table.setWordWrap(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.details = ModelDetails()
+        self.details = ModelDetails(context.runner)
+        self.catalogue = context.catalogue
+        self.model.set_entries(self.catalogue.entries())
 
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter by name, architecture, label or folder")
@@ -104,32 +107,46 @@ class LibraryPanel(QWidget):
         self.table.selectionModel().selectionChanged.connect(lambda *_: self.details.show_entry(self.selected_entry()))
         self.table.customContextMenuRequested.connect(self._show_context_menu)
         self.table.doubleClicked.connect(lambda _i: self.load_into(self.selected_entry(), "RunDock"))
-        context.sig_models_changed.connect(self.refresh)
-        self._first_paint = OnFirstPaint(self, self.refresh)  # when first on screen; the scan runs on a worker
+        self.catalogue.sig_changed.connect(self._on_changes)
+        self.catalogue.sig_scanned.connect(self._on_scanned)
+        self._columns_fitted = False
+        self._first_paint = OnFirstPaint(self, self.catalogue.start)  # the first scan, on a worker, once on screen
 
     # -- listing -----------------------------------------------------------------------------
     def extra_dirs(self) -> list[str]:
         return [str(p) for p in self.context.settings.get_list(Key.EXTRA_MODEL_DIRS)]
 
-    def refresh(self) -> Job:
-        from services.library.folder import list_models
-
-        root, extra = self.context.library_dir, self.extra_dirs()
-        self.scan_job = self._submit(
-            "Scanning models", lambda progress, cancel: list_models(root, extra, progress=progress, cancel=cancel),
-            lane="io", key="library-scan", on_result=self._on_entries)
+    def refresh(self) -> Job | None:
+        """Re-read every folder (the Refresh button): a full scan of the catalogue, on the io lane."""
+        self.scan_job = self.catalogue.refresh(full=True)
+        if self.scan_job is not None:
+            self.scan_job.error.connect(lambda error: self._on_error("Scanning models", error))
         return self.scan_job
 
-    def _on_entries(self, entries: list[ModelEntry]) -> None:
+    def _on_changes(self, changes: ModelChanges) -> None:
+        """Apply what changed to the rows that changed; the selection follows a renamed model."""
         selected = self.selected_entry()
-        self.model.set_entries(entries)
+        self.model.apply(changes)
+        if selected is not None:
+            spec = changes.follow(selected.spec)
+            now = self.catalogue.find(spec) if spec else None
+            if now is not None and now != selected:
+                self.select_path(now.path)
+                self.details.show_entry(self.selected_entry())
+        self._fit_columns()
+        self.sig_refreshed.emit()
+
+    def _on_scanned(self) -> None:
+        self._fit_columns()
+        self.sig_refreshed.emit()
+
+    def _fit_columns(self) -> None:
+        if self._columns_fitted or self.model.rowCount() <= 1:
+            return
+        self._columns_fitted = True
         for column in range(self.model.columnCount() - 1):
             self.table.resizeColumnToContents(column)
             self.table.setColumnWidth(column, min(self.table.columnWidth(column) + 8, 240))
-        if selected is not None:
-            self.select_path(selected.path)
-        self.details.show_entry(self.selected_entry())
-        self.sig_refreshed.emit()
 
     def entries(self) -> list[ModelEntry]:
         return list(self.model.entries)
@@ -156,12 +173,10 @@ class LibraryPanel(QWidget):
         return entry is not None and self.select_path(entry.path)
 
     # -- results -----------------------------------------------------------------------------
-    def _done(self, message: str, changed: bool = True) -> None:
+    def _done(self, message: str) -> None:
+        """An action ended; what it changed was already applied to the catalogue (every picker follows)."""
         self.status_label.setText(message)
         self.context.sig_status.emit(message)
-        self.sig_action_done.emit(message)
-        if changed:
-            self.context.sig_models_changed.emit()  # pickers and this list refresh
 
     def _submit(self, title: str, fn, *, lane: str, key: str | None = None, on_result=None) -> Job:
         """Run ``fn`` as a job; its error is shown here (dialog + status line), once."""
@@ -189,7 +204,7 @@ class LibraryPanel(QWidget):
             return False
         self.context.remember_model(entry.spec)
         self.context.sig_open_model.emit(entry.spec, dock)
-        self._done(f"Opening {entry.name} in the {dock.removesuffix('Dock')} panel.", changed=False)
+        self._done(f"Opening {entry.name} in the {dock.removesuffix('Dock')} panel.")
         return True
 
     def save_loaded(self, loaded, name: str) -> Job:
@@ -202,11 +217,14 @@ class LibraryPanel(QWidget):
         def work(progress, cancel):
             path = save_model_atomic(loaded.model, loaded.tokenizer, name, root, progress=progress, cancel=cancel)
             result = verify_model(str(path), reference=(loaded.model, loaded.tokenizer), cancel=cancel)
-            return path, result
+            return path, result, describe_folder(path, "library")
 
-        return self._submit(
-            f"Save {name} to the library", work, lane="model",
-            on_result=lambda value: self._done(f"Saved '{value[0].name}' to the library. Verify: {value[1].message}"))
+        def saved(value) -> None:
+            path, result, entry = value
+            self.catalogue.put(entry)
+            self._done(f"Saved '{path.name}' to the library. Verify: {result.message}")
+
+        return self._submit(f"Save {name} to the library", work, lane="model", on_result=saved)
 
     def save_loaded_dialog(self) -> Job | None:
         from services.core.models import default_host
@@ -228,8 +246,8 @@ class LibraryPanel(QWidget):
         root = self.context.library_dir
         return self._submit(
             f"Import {Path(folder).name}",
-            lambda progress, cancel: import_folder(folder, name, root, progress=progress, cancel=cancel),
-            lane="io", on_result=lambda path: self._done(f"Imported '{Path(path).name}' into the library."))
+            lambda progress, cancel: _described(import_folder(folder, name, root, progress=progress, cancel=cancel)),
+            lane="io", on_result=lambda entry: self._added(entry, f"Imported '{entry.name}' into the library."))
 
     def import_dialog(self) -> Job | None:
         folder = ask_folder(self, "Import a model folder")
@@ -244,8 +262,12 @@ class LibraryPanel(QWidget):
         root = self.context.library_dir
         return self._submit(
             f"Duplicate {entry.name}",
-            lambda progress, cancel: duplicate_model(entry, name, root, progress=progress, cancel=cancel),
-            lane="io", on_result=lambda path: self._done(f"Duplicated '{entry.name}' as '{Path(path).name}'."))
+            lambda progress, cancel: _described(duplicate_model(entry, name, root, progress=progress, cancel=cancel)),
+            lane="io", on_result=lambda copy: self._added(copy, f"Duplicated '{entry.name}' as '{copy.name}'."))
+
+    def _added(self, entry: ModelEntry, message: str) -> None:
+        self.catalogue.put(entry)
+        self._done(message)
 
     def rename(self, entry: ModelEntry, new_name: str) -> Job:
         from services.library.ops import rename_model
@@ -253,7 +275,11 @@ class LibraryPanel(QWidget):
         root = self.context.library_dir
         return self._submit(
             f"Rename {entry.name}", lambda progress, cancel: rename_model(entry, new_name, root), lane="io",
-            on_result=lambda path: self._done(f"Renamed '{entry.name}' to '{Path(path).name}'."))
+            on_result=lambda path: self._renamed(entry, path))
+
+    def _renamed(self, entry: ModelEntry, path: Path) -> None:
+        self.catalogue.rename(entry, path)  # every picker shows the new name; a selected model stays selected
+        self._done(f"Renamed '{entry.name}' to '{Path(path).name}'.")
 
     def delete(self, entry: ModelEntry) -> Job:
         """Delete (no question asked: ``delete_dialog`` asks). A loaded copy is unloaded first and the message says so."""
@@ -262,7 +288,11 @@ class LibraryPanel(QWidget):
         root = self.context.library_dir
         return self._submit(
             f"Delete {entry.name}", lambda progress, cancel: delete_model(entry, root), lane="io",
-            on_result=lambda result: self._done(result.message))
+            on_result=lambda result: self._deleted(entry, result.message))
+
+    def _deleted(self, entry: ModelEntry, message: str) -> None:
+        self.catalogue.remove(entry)
+        self._done(message)
 
     def delete_dialog(self, entry: ModelEntry | None = None) -> Job | None:
         from services.library.ops import is_loaded
@@ -281,9 +311,16 @@ class LibraryPanel(QWidget):
         from services.library.ops import edit_labels
 
         root = self.context.library_dir
-        return self._submit(
-            f"Edit labels of {entry.name}", lambda progress, cancel: edit_labels(entry, labels, root), lane="io",
-            on_result=lambda mapping: self._done(f"Saved labels of '{entry.name}': {', '.join(mapping.values())}."))
+        def work(progress, cancel):
+            mapping = edit_labels(entry, labels, root)
+            return mapping, describe_folder(entry.path, entry.source)
+
+        def edited(value) -> None:
+            mapping, changed = value
+            self.catalogue.put(changed)
+            self._done(f"Saved labels of '{entry.name}': {', '.join(mapping.values())}.")
+
+        return self._submit(f"Edit labels of {entry.name}", work, lane="io", on_result=edited)
 
     def edit_labels_dialog(self, entry: ModelEntry | None = None) -> Job | None:
         entry = entry or self.selected_entry()
@@ -302,7 +339,7 @@ class LibraryPanel(QWidget):
         return self._submit(
             f"Verify {entry.name}",
             lambda progress, cancel: verify_model(entry.spec, trust_remote_code=trusted, progress=progress, cancel=cancel),
-            lane="model", on_result=lambda result: self._done(f"{entry.name}: {result.message}", changed=False))
+            lane="model", on_result=lambda result: self._done(f"{entry.name}: {result.message}"))
 
     def _verify_selected(self) -> None:
         entry = self.selected_entry()
@@ -313,10 +350,8 @@ class LibraryPanel(QWidget):
         from services.library.scan import count_parameters_by_loading
 
         def on_result(count: int) -> None:
-            entry.parameters = count
-            self.model.update_entry(entry)
-            self.details.show_entry(self.selected_entry())
-            self._done(f"{entry.name} has {count:,} parameters.", changed=False)
+            self.catalogue.put(replace(entry, parameters=count))  # the row and the details follow
+            self._done(f"{entry.name} has {count:,} parameters.")
 
         return self._submit(f"Count parameters of {entry.name}",
                                           lambda progress, cancel: count_parameters_by_loading(entry.path),
@@ -346,7 +381,7 @@ class LibraryPanel(QWidget):
         dialog = LibrarySettingsDialog(self.context.settings, str(self.context.library_dir), self)
         if dialog.exec():
             dialog.save()
-            self.context.sig_models_changed.emit()
+            self.catalogue.refresh()  # the library or the extra folders moved: list what is there now
 
     # -- context menu ------------------------------------------------------------------------
     def build_menu(self, entry: ModelEntry) -> QMenu:
@@ -389,3 +424,8 @@ class LibraryPanel(QWidget):
     def shutdown(self) -> None:
         if self.hub_dialog is not None:
             self.hub_dialog.close()
+
+
+def _described(path: Path) -> ModelEntry:
+    """The library entry of a folder just written (on the worker that wrote it)."""
+    return describe_folder(path, "library")

@@ -197,8 +197,7 @@ class RunPanel(QWidget):
 
     def _update_no_model_notice(self) -> None:
         if self.picker.current_spec() is None:
-            self._show_notice(f"No model on this machine can do {TASKS[self.task()].lower()} yet. Open a model folder "
-                              "(File ▸ Open model folder…) or pick another task.")
+            self._show_notice(self.picker.missing_hint() + " Or pick another task.")
         elif self.notice.property("kind") == "no-model":
             self.notice.hide()
 

@@ -74,6 +74,27 @@ class TokenCompareView(QWidget):
         self.list.addItem(item)
         self.sig_requested.emit()
 
+    def follow(self, changes) -> None:
+        """The model list changed (a ``ModelChanges``): a renamed model keeps its row under its new name
+        and path; a deleted one leaves the comparison, and the message says so."""
+        renamed = {before.spec: after for before, after in changes.renamed + changes.moved}
+        dropped, moved = [], False
+        for row in reversed(range(self.list.count())):
+            item = self.list.item(row)
+            spec = item.data(Qt.ItemDataRole.UserRole)
+            if spec in renamed:
+                moved = True
+                item.setData(Qt.ItemDataRole.UserRole, renamed[spec].spec)
+                item.setText(renamed[spec].name)
+                item.setToolTip(renamed[spec].spec)
+            elif changes.follow(spec) is None:
+                dropped.append(item.text())
+                self.list.takeItem(row)
+        if dropped or moved:
+            self.sig_requested.emit()
+        if dropped:
+            self.set_message(f"No longer on disk, so no longer compared: {', '.join(reversed(dropped))}.")
+
     def _remove_selected(self) -> None:
         for item in self.list.selectedItems():
             self.list.takeItem(self.list.row(item))

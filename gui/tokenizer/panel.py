@@ -120,8 +120,13 @@ class TokenizerPanel(QWidget):
         self.compare_view.sig_open_folder.connect(self._compare_folder_dialog)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.context.sig_open_model.connect(self._on_open_model)
-        self.context.sig_models_changed.connect(lambda: self.compare_view.set_choices(self.source.choices()))
+        self.context.catalogue.sig_changed.connect(self._on_models_changed)
         self.compare_view.set_choices(self.source.choices())
+
+    def _on_models_changed(self, changes) -> None:
+        """The model catalogue changed: new choices to compare with; compared models follow a rename."""
+        self.compare_view.set_choices(self.source.choices())
+        self.compare_view.follow(changes)
 
     # -- loading ---------------------------------------------------------------------------------
     def _on_first_paint(self) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QWidget
 
+from gui.catalogue import choice_label
+from gui.common.first_paint import OnFirstPaint
 from gui.context import AppContext
 
 
@@ -31,29 +33,36 @@ class TokenizerSourcePicker(QWidget):
         layout.addWidget(self.open_button)
         self.open_button.clicked.connect(self.open_folder_dialog)
         self.combo.currentIndexChanged.connect(lambda _i: self.sig_source_changed.emit(self.current_spec() or ""))
-        context.sig_models_changed.connect(self.refresh)
+        context.catalogue.sig_changed.connect(self._on_catalogue_changed)
+        self._first_paint = OnFirstPaint(self, context.catalogue.start)
         self.refresh()
 
     def choices(self) -> list[tuple[str, str]]:
         result = []
-        for choice in self.context.model_choices():
-            if choice.info is not None and choice.info.has_tokenizer:
-                result.append((choice.label, choice.spec))
+        for entry in self.context.catalogue.entries():
+            if entry.readable and entry.has_tokenizer:
+                result.append((choice_label(entry), entry.spec))
         known = {spec for _, spec in result}
         for folder in self.extra_folders:
             if folder not in known:
                 result.append((f"{Path(folder).name} (folder)", folder))
         return result
 
-    def refresh(self) -> None:
+    def _on_catalogue_changed(self, changes) -> None:
+        """The model list changed: a renamed model stays selected under its new name."""
+        current = self.current_spec()
+        followed = changes.follow(current) if current else None
+        self.refresh(select=followed if followed != current else None)
+
+    def refresh(self, select: str | None = None) -> None:
         current = self.current_spec()
         self.combo.blockSignals(True)
         self.combo.clear()
         for label, spec in self.choices():
             self.combo.addItem(label, spec)
             self.combo.setItemData(self.combo.count() - 1, spec, role=3)  # tooltip: the path
-        if current is not None:
-            index = self.combo.findData(current)
+        if (select or current) is not None:
+            index = self.combo.findData(select or current)
             if index >= 0:
                 self.combo.setCurrentIndex(index)
         self.combo.blockSignals(False)

@@ -103,7 +103,8 @@ def inspect_model(spec: str | os.PathLike) -> ModelInfo:
     """Describe the model folder ``spec`` (or the built-in one) or raise :class:`ModelError`."""
     folder = resolve_model_path(spec)
     if not folder.exists():
-        raise ModelError(f"Model folder '{folder}' does not exist.")
+        raise ModelError(f"Model folder '{folder}' does not exist: it was deleted, renamed or moved, or the path is "
+                         "mistyped.", hint="Choose the model again from the list: it shows what is on disk now.")
     if not folder.is_dir():
         raise ModelError(f"'{folder}' is a file, not a model folder.", hint="Choose the folder that holds config.json.")
     config = _read_config(folder)
