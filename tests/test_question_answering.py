@@ -168,3 +168,37 @@ def test_bad_options(qa_models):
 def test_a_qa_model_cannot_be_loaded_to_summarise(tiny_bert_qa):
     with pytest.raises(ModelError, match="cannot do summarisation.*It can do: .*Question answering"):
         load_model(tiny_bert_qa, "summarization")
+
+
+# -- Show code ---------------------------------------------------------------------------------------
+def run_snippet(code: str):
+    import contextlib
+    import io
+
+    namespace: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        exec(compile(code, "<snippet>", "exec"), namespace)  # noqa: S102 - the point is that it runs
+    assert printed.getvalue().strip() == str(namespace["result"])
+    return namespace["result"]
+
+
+@pytest.mark.parametrize("name, options", [
+    ("bert", {"top_k": 3}),
+    ("distilbert", {"top_k": 1, "max_seq_len": 40, "stride": 8}),
+    ("roberta", {"top_k": 4, "max_seq_len": 48, "allow_no_answer": True, "max_answer_len": 5}),
+])
+def test_show_code_prints_the_same_answers(qa_models, name, options):
+    from services.run.code_snippets import code_for
+
+    loaded = qa_models[name]
+    contexts = ["Maria Lopez joined Acme Corporation in Berlin last spring.", random_context(random.Random(5), 12)]
+    options = {"question": QUESTION, **options}
+    ours = predict(loaded, contexts, options)
+    code = code_for("question-answering", str(loaded.info.path), options, contexts)
+    assert "AutoModelForQuestionAnswering" in code and "pipeline" not in code
+    theirs = run_snippet(code)
+    for mine, printed in zip(ours, theirs):
+        printed = printed if isinstance(printed, list) else [printed]
+        assert [(a["answer"], a["start"], a["end"]) for a in printed] == \
+               [(a["answer"], a["start"], a["end"]) for a in mine["answers"]]
+        assert [a["score"] for a in printed] == pytest.approx([a["score"] for a in mine["answers"]], rel=1e-4)

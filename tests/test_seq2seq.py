@@ -301,3 +301,43 @@ def test_a_qa_model_asked_to_summarise_is_refused(tiny_bert_qa, tiny_bart):
         load_model(tiny_bert_qa, "summarization")
     with pytest.raises(ModelError, match="cannot do question answering.*Summarisation, Translation"):
         load_model(tiny_bart, "question-answering")
+
+
+# -- Show code ---------------------------------------------------------------------------------------
+def run_snippet(code: str):
+    import contextlib
+    import io
+
+    namespace: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        exec(compile(code, "<snippet>", "exec"), namespace)  # noqa: S102 - the point is that it runs
+    assert printed.getvalue().strip() == str(namespace["result"])
+    return namespace["result"]
+
+
+@pytest.mark.parametrize("name, options", [
+    ("t5", {"max_new_tokens": 6}),  # the task prefix and T5's task settings (beams, penalties)
+    ("bart", {"num_beams": 1, "max_new_tokens": 8, "min_new_tokens": 3}),
+    ("nllb", {"src_lang": "deu_Latn", "tgt_lang": "fra_Latn", "max_new_tokens": 5}),
+    ("t5-translate", {"tgt_lang": "de", "max_new_tokens": 5, "num_beams": 1}),
+])
+def test_show_code_prints_the_same_text(s2s, name, options):
+    from services.run.code_snippets import code_for
+
+    loaded = s2s[name]
+    key = "summary_text" if loaded.task == "summarization" else "translation_text"
+    texts = [TEXT, LONG]  # the long one is cut at the limit in both
+    ours = predict(loaded, texts, options)
+    code = code_for(loaded.task, str(loaded.info.path), options, texts)
+    assert "AutoModelForSeq2SeqLM" in code and "pipeline" not in code
+    assert run_snippet(code) == [{key: r[key]} for r in ours]
+
+
+def test_show_code_for_a_multi_target_marian(multi_marian):
+    from services.run.code_snippets import code_for
+
+    options = {"tgt_lang": "it", "max_new_tokens": 4, "num_beams": 1}
+    ours = predict(multi_marian, [TEXT], options)
+    code = code_for("translation", str(multi_marian.info.path), options, [TEXT])
+    assert ">>it<< " in code
+    assert run_snippet(code) == [{"translation_text": ours[0]["translation_text"]}]

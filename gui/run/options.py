@@ -87,6 +87,10 @@ class TaskOptions(QStackedWidget):
         self._add("text-generation", _row("Max new tokens:", self.max_new_tokens, self.sample, "Temperature:",
                                           self.temperature, "Top-p:", self.top_p, "Seed:", self.seed))
 
+        from gui.run.text_task_options import TextTaskPages
+
+        self.text_tasks = TextTaskPages(self)  # question answering, summarisation, translation
+
     def _add(self, task: str, page: QWidget) -> None:
         self.pages[task] = page
         self.addWidget(page)
@@ -115,4 +119,6 @@ class TaskOptions(QStackedWidget):
                 if self.seed.value() >= 0:
                     options["seed"] = self.seed.value()
             return options
+        if task in self.text_tasks.TASKS:
+            return self.text_tasks.options(task)
         return {}

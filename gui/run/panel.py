@@ -23,6 +23,7 @@ from gui.common.entity_view import EntityView
 from gui.common.model_picker import ModelPicker
 from gui.run.result_views import ClassificationView, FillMaskView, GenerationView, SimilarityView, ZeroShotView
 from gui.run.options import TaskOptions
+from gui.run.text_task_views import AnswerView, Seq2SeqView
 from services.core.errors import InputError, ModelError
 from services.core.model_info import inspect_model
 from services.core import tasks
@@ -35,7 +36,15 @@ EXAMPLES = {
     "fill-mask": "Paris is the [MASK] of France.",
     "sentence-similarity": "A cat sits on the mat.",
     "text-generation": "Once upon a time",
+    "question-answering": ("Maria Lopez joined Acme Corporation in Berlin last spring. Before that she spent six years "
+                           "at a small robotics start-up in Lyon, where she led the vision team."),
+    "summarization": ("The city council met on Tuesday to discuss the new cycle lanes. After three hours of debate, "
+                      "members voted to extend the lanes to the old harbour district and to close two streets to "
+                      "cars on Sundays. Shop owners were divided: some fear fewer customers, others expect more "
+                      "people on foot. Work starts in the spring and should finish before the summer festival."),
+    "translation": "The hotel room was clean, quiet and close to the station.",
 }
+SEQ2SEQ_TASKS = ("summarization", "translation")
 EXAMPLE_B = "A kitten rests on a rug."
 
 
@@ -117,6 +126,9 @@ class RunPanel(QWidget):
             "fill-mask": FillMaskView(),
             "sentence-similarity": SimilarityView(),
             "text-generation": GenerationView(),
+            "question-answering": AnswerView(),
+            "summarization": Seq2SeqView("Summary", "summary_text"),
+            "translation": Seq2SeqView("Translation", "translation_text"),
         }
         self.result_stack = QStackedWidget()
         for view in self.views.values():
@@ -149,6 +161,8 @@ class RunPanel(QWidget):
         self.code_button.clicked.connect(self.show_code)
         self.task_combo.currentIndexChanged.connect(lambda _i: self._task_changed())
         self.picker.sig_model_changed.connect(lambda _spec: self._update_no_model_notice())
+        self.picker.sig_model_changed.connect(self.options.text_tasks.set_model)  # the model's settings, languages
+        self.options.text_tasks.set_model(self.picker.current_spec())
         self._ctrl_enter = _CtrlEnterFilter(self.run, self)
         self.input.installEventFilter(self._ctrl_enter)
         self.input_b.installEventFilter(self._ctrl_enter)
@@ -185,7 +199,8 @@ class RunPanel(QWidget):
         similarity = task == "sentence-similarity"
         self.input_b.setVisible(similarity)
         self.input_b_label.setVisible(similarity)
-        self.input_label.setText("First sentence" if similarity else ("Prompt" if task == "text-generation" else "Text"))
+        self.input_label.setText("First sentence" if similarity else ("Prompt" if task == "text-generation" else (
+            "Context (the answer is a span of it)" if task == "question-answering" else "Text")))
         current = self.input.toPlainText()
         if not current or current in EXAMPLES.values():
             self.input.setPlainText(EXAMPLES[task])
@@ -251,6 +266,8 @@ class RunPanel(QWidget):
         self.last_run = {"task": task, "spec": spec, "texts": texts, "options": options, "device": device}
         self.notice.hide()
         self.views[task].clear()
+        if task == "question-answering":
+            self.views[task].set_context(texts[0])
         self._started = time.monotonic()
 
         def load(progress, cancel):
@@ -258,6 +275,10 @@ class RunPanel(QWidget):
             from services.run.common import check_texts
 
             check_texts(texts)  # say so at once, before a slow load
+            if task == "question-answering":
+                from services.run.question_answering import check_question
+
+                check_question(options.get("question"))
             return default_host.get(spec, task, device=device, dtype=dtype, progress=progress, cancel=cancel)
 
         name = "the built-in model" if spec == "builtin" else spec.rstrip("/\\").rsplit("/", 1)[-1]
@@ -287,6 +308,9 @@ class RunPanel(QWidget):
         if task == "text-generation":
             self.views[task].start(texts[0])
             job.progress.connect(lambda event, job=job: self._on_stream(job, event))
+        elif task in SEQ2SEQ_TASKS:  # summaries and translations stream in as they are generated
+            self.views[task].start()
+            job.progress.connect(lambda event, job=job, view=self.views[task]: job is self.job and view.on_progress(event))
         self._watch(job, "Running…")
 
     def _watch(self, job: Job, message: str) -> None:
@@ -326,6 +350,8 @@ class RunPanel(QWidget):
         if job is self.job:
             if self.last_run and self.last_run["task"] == "text-generation":
                 self.views["text-generation"].cancelled()
+            elif self.last_run and self.last_run["task"] in SEQ2SEQ_TASKS:
+                self.views[self.last_run["task"]].cancelled()
             self._end("Cancelled", "cancelled")
 
     def _end(self, message: str, outcome: str) -> None:

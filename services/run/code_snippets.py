@@ -77,6 +77,10 @@ def code_for(task: str, model: str, options: dict | None = None, texts: list[str
             body += (f"\nvectors = embed({texts!r})\n"
                      "result = [{\"shape\": list(vector.shape), \"embedding\": vector.tolist()} for vector in vectors]\n")
         return body + "print(result)\n"
+    if task in ("question-answering", "summarization", "translation"):  # no pipeline in transformers 5
+        from services.run.text_task_code import code_for_text_task
+
+        return code_for_text_task(task, model, header, texts, options, device, max_length or info.max_length)
     raise ValueError(f"no code for task {task!r}")
 
 

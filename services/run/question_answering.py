@@ -87,9 +87,9 @@ def _masked_softmax(logits: np.ndarray, allowed: np.ndarray) -> np.ndarray:
 
 
 def window_spans(window: Window, max_answer_len: int = DEFAULT_MAX_ANSWER_LEN,
-                 limit: int = PER_WINDOW) -> WindowScores:
-    """The best ``limit`` valid spans of one window, by p_start × p_end, ties broken by position
-    (earlier start, then shorter span first)."""
+                 limit: int | None = PER_WINDOW) -> WindowScores:
+    """The best ``limit`` (None: all) valid spans of one window, by p_start × p_end, ties broken by
+    position (earlier start, then shorter span first)."""
     if max_answer_len < 1:
         raise InputError(f"The maximum answer length must be at least 1 token (got {max_answer_len}).")
     allowed = window.context.copy()
@@ -106,7 +106,9 @@ def window_spans(window: Window, max_answer_len: int = DEFAULT_MAX_ANSWER_LEN,
     valid = (ends >= starts) & (ends - starts < max_answer_len)
     starts, ends = starts[valid], ends[valid]
     scores = p_start[starts] * p_end[ends]
-    order = np.lexsort((ends - starts, starts, -scores))[:limit]
+    order = np.lexsort((ends - starts, starts, -scores))
+    if limit is not None:
+        order = order[:limit]
     spans = [(float(scores[i]), int(starts[i]), int(ends[i])) for i in order]
     return WindowScores(p_start, p_end, spans, null_score)
 
@@ -135,17 +137,21 @@ def decode(windows: list[Window], context: str, *, top_k: int = DEFAULT_TOP_K,
     best: dict[tuple[int, int], dict] = {}
     null_scores = []
     for index, window in enumerate(windows):
-        scored = window_spans(window, max_answer_len, max(PER_WINDOW, top_k * 2))
+        scored = window_spans(window, max_answer_len, None)
         if scored.null_score is not None:
             null_scores.append(scored.null_score)
+        found: set[tuple[int, int]] = set()  # this window's distinct answers, best first
         for score, token_start, token_end in scored.spans:
             start, end = _trim(context, window.offsets[token_start][0], window.offsets[token_end][1])
-            if end <= start:
+            if end <= start or (start, end) in found:  # e.g. two pieces of one word, widened to the same word
                 continue
+            found.add((start, end))
             old = best.get((start, end))
             if old is None or score > old["score"]:
                 best[(start, end)] = {"answer": context[start:end], "score": score, "start": start, "end": end,
                                       "window": index, "tokens": (token_start, token_end)}
+            if len(found) >= top_k:  # the window's best top_k texts: no later span of it can make the top_k
+                break
     answers = sorted(best.values(), key=lambda a: (-a["score"], a["start"], a["end"]))
     no_answer = min(null_scores) if null_scores else None
     if allow_no_answer and no_answer is not None:

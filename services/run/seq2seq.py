@@ -90,18 +90,42 @@ class Languages:
 
 
 def languages_of(loaded) -> Languages:
-    tokenizer, info = loaded.tokenizer, loaded.info
+    """The languages of a loaded model (its tokenizer is the authority on language codes)."""
+    tokenizer = loaded.tokenizer
     codes = [t for t in getattr(tokenizer, "all_special_tokens", []) if _LANG_CODE.match(str(t))]
-    if codes and hasattr(tokenizer, "src_lang"):
-        source = getattr(tokenizer, "src_lang", None)
-        source = source if source in codes else codes[0]
+    if not hasattr(tokenizer, "src_lang"):
+        codes = []
+    targets = [c.strip(">").strip("<") for c in getattr(tokenizer, "supported_language_codes", None) or []]
+    return _languages(loaded.info, codes, getattr(tokenizer, "src_lang", None), targets)
+
+
+def languages_from_files(info) -> Languages:
+    """The same from the model folder's JSON files only (no tokenizer load: for pickers and code)."""
+    config = _read_json(info.path / "tokenizer_config.json")
+    special = _read_json(info.path / "special_tokens_map.json")
+    listed = []
+    for holder in (config, special):
+        for key in ("extra_special_tokens", "additional_special_tokens"):
+            value = holder.get(key)
+            if isinstance(value, list):
+                listed += [str(v.get("content", "")) if isinstance(v, dict) else str(v) for v in value]
+    codes = list(dict.fromkeys(t for t in listed if _LANG_CODE.match(t)))
+    targets = []
+    if info.model_type == "marian":
+        vocab = _read_json(info.path / "vocab.json")
+        targets = [k[2:-2] for k in vocab if k.startswith(">>") and k.endswith("<<")]
+    return _languages(info, codes, config.get("src_lang"), targets)
+
+
+def _languages(info, codes: list[str], src_lang, marian_targets: list[str]) -> Languages:
+    if codes:
+        source = src_lang if src_lang in codes else codes[0]
         target = next((c for c in codes if c != source), source)
         return Languages("codes", codes, codes, [], source, target)
     pair = marian_pair(info) if info.model_type == "marian" else None
-    targets = [c.strip(">").strip("<") for c in getattr(tokenizer, "supported_language_codes", None) or []]
-    if info.model_type == "marian" and targets:
-        return Languages("marian-multi", [pair[0]] if pair else [], targets, [],
-                         pair[0] if pair else None, targets[0])
+    if info.model_type == "marian" and marian_targets:
+        return Languages("marian-multi", [pair[0]] if pair else [], marian_targets, [],
+                         pair[0] if pair else None, marian_targets[0])
     if pair:
         return Languages("pair", [pair[0]], [pair[1]], [pair], pair[0], pair[1])
     pairs = _t5_pairs(info.config)
@@ -111,17 +135,19 @@ def languages_of(loaded) -> Languages:
     return Languages()
 
 
-def generation_defaults(loaded, task: str, src: str | None = None, tgt: str | None = None) -> dict:
+def generation_defaults(info, task: str, src: str | None = None, tgt: str | None = None,
+                        languages: Languages | None = None) -> dict:
     """The checkpoint's own generation settings for ``task`` (what the old pipeline used), as our options:
     ``num_beams``, ``max_new_tokens``, ``min_new_tokens``, ``length_penalty``, ``no_repeat_ngram_size``,
-    ``early_stopping``, ``prefix``."""
-    folder = loaded.info.path
+    ``early_stopping``, ``prefix``. ``info`` is the model's ``ModelInfo`` (or a loaded model)."""
+    info = getattr(info, "info", info)
+    folder = info.path
     raw: dict = {}
-    config = loaded.info.config
+    config = info.config
     raw.update({k: config[k] for k in GENERATION_KEYS if k in config})
     raw.update({k: v for k, v in _read_json(folder / "generation_config.json").items() if k in GENERATION_KEYS})
     if task == "translation" and (src is None or tgt is None):
-        langs = languages_of(loaded)
+        langs = languages or languages_from_files(info)
         src, tgt = src or langs.default_source, tgt or langs.default_target
     params = _task_params(config, task, src, tgt)
     raw.update({k: v for k, v in params.items() if k in GENERATION_KEYS})
@@ -177,19 +203,17 @@ def _check_language(code: str, allowed: list[str], what: str, model: str) -> str
                      hint=f"It takes: {shown}." if allowed else "It takes no language choice.")
 
 
-def plan_for(loaded, task: str, options: dict) -> Plan:
-    """Validated generate settings, prefix and languages for ``task`` on ``loaded``."""
+def resolve(info, languages: Languages, task: str, options: dict) -> dict:
+    """Settings, prefix and languages for ``task`` from the user's ``options`` over the checkpoint's defaults:
+    ``{"settings", "prefix", "src_lang", "tgt_lang", "set_src_lang", "forced_bos_token"}`` (the target's
+    language code when generation must start with it; its id comes from the tokenizer)."""
     if task not in OUTPUT_KEY:
         raise InputError(f"'{task}' is not a text-to-text task.", hint="Use summarization or translation.")
-    if not getattr(loaded.model.config, "is_encoder_decoder", False):
-        raise InputError(f"'{loaded.info.display_name}' is not an encoder-decoder model, so it cannot do {task}.")
-    check_decoder_start(loaded)
-    name = loaded.info.display_name
+    name = info.display_name
     src = options.get("src_lang") or None
     tgt = options.get("tgt_lang") or None
-    langs = languages_of(loaded)
-    prefix_extra, set_src = "", False
-    forced_bos = None
+    langs = languages
+    prefix_extra, set_src, forced = "", False, None
     if (src or tgt) and task == "summarization" and langs.kind != "codes":
         raise InputError("Languages apply to translation, not summarisation.",
                          hint="Leave --src-lang/--tgt-lang out, or choose --task translation.")
@@ -201,26 +225,21 @@ def plan_for(loaded, task: str, options: dict) -> Plan:
         elif langs.kind == "codes":
             src = _check_language(src or langs.default_source, langs.sources, "source", name)
             tgt = _check_language(tgt or langs.default_target, langs.targets, "target", name)
-            set_src = True
-            forced_bos = loaded.tokenizer.convert_tokens_to_ids(tgt)
+            set_src, forced = True, tgt
         elif langs.kind == "marian-multi":
             if src and langs.sources:
                 _check_language(src, langs.sources, "source", name)
             tgt = _check_language(tgt or langs.default_target, langs.targets, "target", name)
             prefix_extra = f">>{tgt}<< "
-        elif langs.kind == "pair":
+        else:  # one Marian pair, or T5 task prefixes per pair
             src = _check_language(src or langs.default_source, langs.sources, "source", name)
             tgt = _check_language(tgt or langs.default_target, langs.targets, "target", name)
-        else:  # T5 prefixes
-            src = _check_language(src or langs.default_source, langs.sources, "source", name)
-            tgt = _check_language(tgt or langs.default_target, langs.targets, "target", name)
-            if (src, tgt) not in langs.pairs:
+            if langs.kind == "prefix" and (src, tgt) not in langs.pairs:
                 pairs = ", ".join(f"{a}→{b}" for a, b in langs.pairs)
                 raise InputError(f"'{name}' has no task prefix for {src}→{tgt}.", hint=f"Its pairs: {pairs}.")
-    defaults = generation_defaults(loaded, task, src, tgt)
+    defaults = generation_defaults(info, task, src, tgt, langs)
     prefix = options.get("prefix")
-    prefix = defaults["prefix"] if prefix is None else str(prefix)
-    prefix = prefix_extra + prefix
+    prefix = prefix_extra + (defaults["prefix"] if prefix is None else str(prefix))
     num_beams = int_option(options, "num_beams", defaults["num_beams"])
     max_new = int_option(options, "max_new_tokens", defaults["max_new_tokens"])
     min_new = int_option(options, "min_new_tokens", min(defaults["min_new_tokens"], max_new), minimum=0)
@@ -232,11 +251,24 @@ def plan_for(loaded, task: str, options: dict) -> Plan:
                 "length_penalty": length_penalty, "no_repeat_ngram_size": no_repeat}
     if num_beams > 1:
         settings["early_stopping"] = bool(options.get("early_stopping", defaults["early_stopping"]))
-    if forced_bos is not None:
-        settings["forced_bos_token_id"] = forced_bos
-    stream = bool(options.get("stream", True)) and num_beams == 1
-    return Plan(task, settings, prefix, src, tgt, set_src, loaded.max_length, bool(options.get("chunking", False)),
-                stream)
+    return {"settings": settings, "prefix": prefix, "src_lang": src, "tgt_lang": tgt, "set_src_lang": set_src,
+            "forced_bos_token": forced}
+
+
+def plan_for(loaded, task: str, options: dict) -> Plan:
+    """Validated generate settings, prefix and languages for ``task`` on ``loaded``."""
+    if task not in OUTPUT_KEY:
+        raise InputError(f"'{task}' is not a text-to-text task.", hint="Use summarization or translation.")
+    if not getattr(loaded.model.config, "is_encoder_decoder", False):
+        raise InputError(f"'{loaded.info.display_name}' is not an encoder-decoder model, so it cannot do {task}.")
+    check_decoder_start(loaded)
+    plan = resolve(loaded.info, languages_of(loaded), task, options)
+    settings = plan["settings"]
+    if plan["forced_bos_token"] is not None:
+        settings["forced_bos_token_id"] = loaded.tokenizer.convert_tokens_to_ids(plan["forced_bos_token"])
+    stream = bool(options.get("stream", True)) and settings["num_beams"] == 1
+    return Plan(task, settings, plan["prefix"], plan["src_lang"], plan["tgt_lang"], plan["set_src_lang"],
+                loaded.max_length, bool(options.get("chunking", False)), stream)
 
 
 # -- input: truncation or chunks ------------------------------------------------------------------

