@@ -31,7 +31,7 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 from gui.jobs.runner import Job, JobRunner
 from services.core.model_info import BUILTIN
 from services.library.catalogue import ModelChanges, apply_changes, diff_entries, scan, watch_paths
-from services.library.scan import ModelEntry, describe_folder, folder_signature
+from services.library.scan import ModelEntry, describe_folder, folder_signature, path_key
 
 log = logging.getLogger("workbench.catalogue")
 
@@ -109,8 +109,8 @@ class ModelCatalogue(QObject):
             if entry.spec == spec:
                 return entry
         if self._resolved is None:
-            self._resolved = {_resolve(entry.path): entry for entry in reversed(self._entries)}
-        return self._resolved.get(_resolve(spec))
+            self._resolved = {path_key(entry.path): entry for entry in reversed(self._entries)}
+        return self._resolved.get(path_key(spec))
 
     # -- scanning ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -243,7 +243,7 @@ class ModelCatalogue(QObject):
             return known
         path = Path(folder).expanduser()
         library = self._library_dir()
-        source = "library" if _resolve(path.parent) == _resolve(library) else "folder"
+        source = "library" if path_key(path.parent) == path_key(library) else "folder"
         entry = describe_folder(path, source)
         if not entry.readable:
             return None
@@ -262,11 +262,4 @@ class ModelCatalogue(QObject):
     def _watch_also(self, path: Path) -> None:
         if path.is_dir() and str(path) not in self.watcher.directories():
             self.watcher.addPath(str(path))
-
-
-def _resolve(path) -> str:
-    try:
-        return str(Path(path).resolve())
-    except OSError:
-        return str(path)
 

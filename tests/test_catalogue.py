@@ -4,7 +4,6 @@ waits), the hint when no model can do a task, and the Library details read on a 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -12,7 +11,6 @@ import sys
 import threading
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 
 import gui.dialogs

@@ -127,9 +127,6 @@ class ModelPicker(QWidget):
         data = self.combo.currentData()
         return str(data) if data is not None else None
 
-    def current_entry(self) -> ModelEntry | None:
-        return self.catalogue.find(self.current_spec())
-
     def set_current_spec(self, spec: str, emit: bool = True) -> bool:
         """Select ``spec`` (or the listed entry for the same folder); False when it is not listed."""
         index = self.combo.findData(spec)

@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
-from services.library.scan import ModelEntry, describe_folder
+from services.library.scan import ModelEntry, describe_folder, path_key
 
 MAX_WATCHED = 2000  # folders watched at most (one inotify watch each)
 Pair = tuple[ModelEntry, ModelEntry]
@@ -44,12 +44,6 @@ class ModelChanges:
         if any(entry.spec == spec for entry in self.removed):
             return None
         return spec
-
-    def touches(self, specs: Iterable[str]) -> bool:
-        """Whether any of ``specs`` was removed, renamed, moved or changed."""
-        wanted = set(specs)
-        gone = [e.spec for e in self.removed] + [b.spec for b, _ in self.renamed + self.moved]
-        return bool(wanted & (set(gone) | {e.spec for e in self.changed}))
 
     def summary(self) -> str:
         """One line for a status bar: 'Added a; removed b; renamed c → d.'"""
@@ -108,13 +102,6 @@ def apply_changes(entries: Sequence[ModelEntry], changes: ModelChanges) -> tuple
     return tuple(result)
 
 
-def _key(path: Path) -> str:
-    try:
-        return str(path.resolve())
-    except OSError:
-        return str(path)
-
-
 def scan(library: str | os.PathLike | None = None, extra_dirs: Sequence[str] = (), opened: Sequence[str] = (), *,
          include_cache: bool = True, cache_dir: str | os.PathLike | None = None,
          known: Mapping[str, ModelEntry] | None = None, progress: Progress = no_progress,
@@ -128,13 +115,13 @@ def scan(library: str | os.PathLike | None = None, extra_dirs: Sequence[str] = (
 
     entries = list_models(library, list(extra_dirs), include_cache=include_cache, cache_dir=cache_dir, known=known,
                           progress=progress, cancel=cancel)
-    seen = {_key(entry.path) for entry in entries}
+    seen = {path_key(entry.path) for entry in entries}
     for folder in opened:
         cancel.check()
         path = Path(folder).expanduser()
-        if not (path / "config.json").is_file() or _key(path) in seen:
+        if not (path / "config.json").is_file() or path_key(path) in seen:
             continue  # gone, no longer a model, or already listed (e.g. it is in the library)
-        seen.add(_key(path))
+        seen.add(path_key(path))
         entries.append(describe_folder(path, "folder", known=known))
     return tuple(entries)
 

@@ -18,7 +18,7 @@ from typing import Mapping
 
 from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from services.core.errors import InputError
-from services.library.scan import ModelEntry, describe_folder, find_model_folders
+from services.library.scan import ModelEntry, describe_folder, find_model_folders, path_key
 from services.core.paths import default_library_dir
 
 log = logging.getLogger("workbench.library")
@@ -167,10 +167,7 @@ def list_models(root: str | os.PathLike | None = None, extra_dirs: list[str] | t
     unique: list[ModelEntry] = []
     seen: set[str] = set()
     for entry in entries:
-        try:
-            key = str(entry.path.resolve())
-        except OSError:
-            key = str(entry.path)
+        key = path_key(entry.path)
         if key in seen:
             continue
         seen.add(key)

@@ -86,13 +86,12 @@ class ModelEntry:
         return data
 
 
-def folder_identity(folder: str | os.PathLike) -> tuple[int, int] | None:
-    """``(device, inode)`` of a folder: it survives a rename, so a renamed model is recognised."""
+def path_key(path: str | os.PathLike) -> str:
+    """The real path of ``path`` (links resolved): one folder reached by two paths gives one key."""
     try:
-        status = os.stat(folder)
+        return str(Path(path).resolve())
     except OSError:
-        return None
-    return status.st_dev, status.st_ino
+        return str(path)
 
 
 def folder_signature(folder: str | os.PathLike) -> tuple:
