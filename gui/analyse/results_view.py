@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QHeaderView,
                                QLabel, QSplitter, QTableView, QTextBrowser, QVBoxLayout, QWidget)
 
@@ -59,8 +59,6 @@ def detail_html(record: dict) -> str:
 
 
 class ResultsView(QWidget):
-    sig_row_selected = Signal(object)  # the stored result dict
-
     def __init__(self, model: ResultsModel, parent: QWidget | None = None):
         super().__init__(parent)
         self.model = model
@@ -150,4 +148,3 @@ class ResultsView(QWidget):
             self.detail.setPlainText("(text not available)")
             return
         self.detail.setHtml(detail_html(record))
-        self.sig_row_selected.emit(record)

@@ -141,11 +141,6 @@ class ResultsStore:
                 self._handle.close()
 
 
-def read_header(path: str | os.PathLike) -> dict:
-    with open(path, "rb") as handle:
-        return json.loads(handle.readline())
-
-
 def iter_rows(path: str | os.PathLike, start: int = 0) -> Iterator[tuple[int, dict]]:
     """``(byte offset, row)`` for each complete result line from ``start`` (0: after the header)."""
     with open(path, "rb") as handle:

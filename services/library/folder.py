@@ -24,7 +24,6 @@ from services.core.paths import default_library_dir
 log = logging.getLogger("workbench.library")
 
 INVALID_NAME_CHARS = set('/\\:*?"<>|')
-STAGING_PREFIXES = (".saving-", ".importing-", ".deleting-")
 
 
 def library_dir(override: str | os.PathLike | None = None) -> Path:

@@ -193,11 +193,6 @@ def edit_labels(entry: ModelEntry, labels: list[str] | dict[int, str], root: str
     return id2label
 
 
-def reveal_target(entry: ModelEntry) -> Path:
-    """The folder a file manager should open for ``entry``."""
-    return Path(entry.path)
-
-
 def format_size(size: int | None) -> str:
     if size is None:
         return "?"
