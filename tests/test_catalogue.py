@@ -277,3 +277,27 @@ def test_the_no_model_hint_in_a_panel_picker(qtbot, main_window):
     assert "train" not in run.notice.text().lower()
     run.set_task("sentence-similarity")
     assert run.picker.current_spec() == "builtin" and not run.notice.isVisible()
+
+
+def test_the_tokenizer_comparison_follows_a_rename_and_drops_a_deleted_model(qtbot, main_window, tiny_classifier,
+                                                                             tiny_encoder):
+    classifier = import_folder(tiny_classifier, "compared")
+    encoder = import_folder(tiny_encoder, "also-compared")
+    context = main_window.context
+    tokenizer, library = main_window.panels["TokenizerDock"], main_window.panels["LibraryDock"]
+    main_window.docks["TokenizerDock"].raise_()
+    wait_scanned(qtbot, context)
+    compare = tokenizer.compare_view
+    compare.add_spec(str(classifier), "compared (library)")
+    compare.add_spec(str(encoder), "also-compared (library)")
+
+    entry = next(e for e in library.entries() if e.name == "compared")
+    with qtbot.waitSignal(context.catalogue.sig_changed, timeout=TIMEOUT):
+        library.rename(entry, "renamed")
+    renamed = str(context.library_dir / "renamed")
+    assert compare.specs() == [renamed, str(encoder)] and compare.list.item(0).text() == "renamed"
+
+    shutil.rmtree(encoder)  # deleted outside the app: the watch tells the comparison
+    qtbot.waitUntil(lambda: compare.specs() == [renamed], timeout=TIMEOUT)
+    assert "No longer on disk" in compare.message.text() and "also-compared" in compare.message.text()
+    assert compare.add_combo.findData(str(encoder)) < 0 and compare.add_combo.findData(renamed) >= 0
