@@ -30,8 +30,8 @@ class JobRow:
         self.item.setToolTip(0, job.title)
         tree.insertTopLevelItem(0, self.item)
         self.bar = QProgressBar()
-        self.bar.setRange(0, 0)  # busy until the first progress report
         self.bar.setTextVisible(True)
+        self._show_queued()
         tree.setItemWidget(self.item, 1, self.bar)
         buttons = QWidget()
         layout = QHBoxLayout(buttons)
@@ -68,8 +68,16 @@ class JobRow:
         self.item.setText(2, text)
         self.item.setToolTip(2, text)
 
+    def _show_queued(self) -> None:
+        """An empty bar while it waits for its turn (a busy bar would look like work)."""
+        self.bar.setRange(0, 1000)
+        self.bar.setValue(0)
+        self.bar.setFormat("queued")
+
     def on_started(self) -> None:
-        self.set_status("running")
+        self.bar.setFormat("%p%")
+        self.bar.setRange(0, 0)  # busy until the first progress report
+        self.set_status(self.job.status_text())
 
     def on_waiting(self, _title: str) -> None:
         self.set_status(self.job.status_text())
