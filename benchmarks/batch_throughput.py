@@ -7,11 +7,18 @@ generated from this script's own word lists, reads it back with the Analyse read
   (a) ``pipeline`` called once per text,
   (b) ``pipeline(texts, batch_size=32)``,
   (c) our engine (length buckets, dynamic padding, inference_mode),
+  (d) our engine at each reduced precision this machine supports (bfloat16 on CPUs with AMX or
+      AVX512-BF16, int8 dynamic quantization), each with its agreement with (c): the share of texts
+      with the same label, and whether it passes the app's check (services.core.precision),
 
-checks that all three give the same labels (and scores to 1e-4), and prints texts/s for each.
-Last line: ``vs_pipeline_loop=X vs_pipeline_batched=Y`` (our texts/s divided by theirs).
+checks that (a)-(c) give the same labels (and scores to 1e-4), and prints texts/s for each.
+Last line: ``vs_pipeline_loop=X vs_pipeline_batched=Y best_vs_pipeline_loop=Z best_precision=P agreement=A``:
+X and Y are (c)'s texts/s divided by (a)'s and (b)'s; Z is the fastest precision that passes the
+check (float32 if none does) against (a), P that precision and A its label agreement with float32.
 
-    python benchmarks/batch_throughput.py [--texts 3000] [--seed 7]
+    python benchmarks/batch_throughput.py [--texts 3000] [--seed 7] [--emulated]
+
+``--emulated`` also runs bfloat16 where the CPU lacks native support (slow; to see how slow).
 """
 
 from __future__ import annotations
@@ -84,6 +91,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--texts", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--emulated", action="store_true", help="also run bfloat16 without native CPU support")
     args = parser.parse_args()
 
     import logging
@@ -91,6 +99,7 @@ def main() -> int:
     import torch
     import transformers
 
+    from services.core import precision
     from services.core.engine import Engine, EngineOptions, usable_cores
     from services.core.files import scan_file
     from services.core.readers import ReadOptions, iter_file_records
@@ -114,6 +123,7 @@ def main() -> int:
         print(f"texts: {len(texts)}  tokens per text: min {min(lengths)}, mean {sum(lengths) / len(lengths):.1f}, "
               f"max {max(lengths)}  torch threads: {torch.get_num_threads()} of {threads} cores "
               f"(load average {load:.1f})  torch {torch.__version__}, transformers {transformers.__version__}")
+        print(f"thread choice: {engine.thread_choice.explain()}")
         pipe = transformers.pipeline("text-classification", model=loaded.model, tokenizer=loaded.tokenizer,
                                      device="cpu")
         pipe(texts[:8])  # warm-up
@@ -145,7 +155,31 @@ def main() -> int:
             print(f"MISMATCH scores: largest difference {worst:.2e}")
             return 1
         print(f"same labels for all {len(texts)} texts; largest score difference {worst:.1e}")
-        print(f"vs_pipeline_loop={t_loop / t_ours:.2f} vs_pipeline_batched={t_batched / t_ours:.2f}")
+
+        best = ("float32", t_ours, 1.0)
+        support = precision.precision_support("cpu")
+        for name in precision.REDUCED:
+            if not support[name].supported and not (args.emulated and name == "bfloat16"):
+                print(f"(d) {name}: not run ({support[name].reason})")
+                continue
+            variant = precision.at_precision(loaded, name)
+            reduced = Engine(variant, EngineOptions(threads=-1))  # the same thread count as (c)
+            reduced.predict_texts(texts[:8])  # warm-up
+            start = time.perf_counter()
+            results = reduced.predict_texts(texts)
+            seconds = time.perf_counter() - start
+            verdict = precision.compare("text-classification", ours, results)
+            native = "" if support[name].supported else " (emulated)"
+            print(f"(d) Analyse engine, {name}{native}:{' ' * max(1, 14 - len(name) - len(native))}"
+                  f"{len(texts) / seconds:8.1f} texts/s  ({seconds:.1f} s)  {t_ours / seconds:.2f}x float32, "
+                  f"{verdict['agreement'] * 100:.1f} % same labels, mean score difference {verdict['score_diff']:.4f}"
+                  f" -> {'passes' if verdict['passed'] else 'fails: ' + verdict['reason']}")
+            if verdict["passed"] and seconds < best[1]:
+                best = (name, seconds, verdict["agreement"])
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"load average after: {load:.1f}")
+        print(f"vs_pipeline_loop={t_loop / t_ours:.2f} vs_pipeline_batched={t_batched / t_ours:.2f} "
+              f"best_vs_pipeline_loop={t_loop / best[1]:.2f} best_precision={best[0]} agreement={best[2]:.3f}")
     return 0
 
 

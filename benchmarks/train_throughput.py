@@ -8,9 +8,15 @@ sentiment training set), same hyperparameters and the same number of optimizer s
   pads each batch to its longest member, ``group_by_length`` batches similar lengths together.
 
 Both figures are training examples per second over the training loop (our per-epoch evaluation is
-timed separately and left out). The last line is ``vs_trainer=X`` (ours / plain; above 1 is faster).
+timed separately and left out). Then ours again with bfloat16 mixed precision (autocast, weights stay
+float32) where the CPU supports it natively (AMX or AVX512-BF16; ``--emulated`` runs it anyway).
 
-    python benchmarks/train_throughput.py [--steps 24] [--batch-size 16] [--max-length 128]
+The last line is ``vs_trainer=X bf16_speedup=S bf16_metric_delta=D``: X is ours / plain (above 1 is
+faster), S is ours in bfloat16 / ours in float32, D the bfloat16 run's validation macro-F1 minus the
+float32 run's (same seed, data and steps; use enough ``--steps`` for a settled score, e.g. 300).
+S and D are ``n/a`` where bfloat16 is not supported.
+
+    python benchmarks/train_throughput.py [--steps 24] [--batch-size 16] [--max-length 128] [--emulated]
 """
 
 from __future__ import annotations
@@ -58,12 +64,11 @@ def plain_trainer_run(data, hp, steps: int) -> tuple[float, int]:
     return seconds, steps * hp.batch_size
 
 
-def our_run(data, hp) -> tuple[float, int]:
+def our_run(data, hp):
     from services.core.model_info import BUILTIN
     from services.training.trainer import train_model
 
-    result = train_model(data, BUILTIN, hp)
-    return result.train_seconds, result.train_samples
+    return train_model(data, BUILTIN, hp)
 
 
 def main() -> int:
@@ -71,6 +76,7 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=24)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--emulated", action="store_true", help="run bfloat16 without native CPU support too")
     args = parser.parse_args()
 
     import torch
@@ -101,12 +107,33 @@ def main() -> int:
     plain_rate = plain_samples / plain_seconds
     print(f"plain Trainer (pad to max_length, random order): {plain_rate:7.1f} samples/s "
           f"({plain_samples} samples in {plain_seconds:.1f} s)")
-    ours_seconds, ours_samples = our_run(data, hp)
-    ours_rate = ours_samples / ours_seconds
+    ours = our_run(data, hp)
+    ours_rate = ours.samples_per_second
     print(f"ours (dynamic padding, group_by_length):          {ours_rate:7.1f} samples/s "
-          f"({ours_samples} samples in {ours_seconds:.1f} s)")
+          f"({ours.train_samples} samples in {ours.train_seconds:.1f} s), validation macro-F1 "
+          f"{ours.metrics.get('macro_f1', 0.0):.4f}")
+
+    from dataclasses import replace
+
+    from services.core import precision
+
+    support = precision.cpu_bfloat16()
+    if args.emulated and not support.supported:
+        os.environ[precision.CPU_BF16_ENV] = "1"
+    if support.supported or args.emulated:
+        bf16 = our_run(data, replace(hp, precision="bfloat16"))
+        speedup = bf16.samples_per_second / ours_rate
+        delta = bf16.metrics.get("macro_f1", 0.0) - ours.metrics.get("macro_f1", 0.0)
+        native = "" if support.supported else " (emulated)"
+        print(f"ours, bfloat16 mixed precision{native}:{' ' * (19 - len(native))}{bf16.samples_per_second:7.1f} samples/s "
+              f"({bf16.train_samples} samples in {bf16.train_seconds:.1f} s), validation macro-F1 "
+              f"{bf16.metrics.get('macro_f1', 0.0):.4f}")
+        bf16_figures = f"bf16_speedup={speedup:.2f} bf16_metric_delta={delta:+.4f}"
+    else:
+        print(f"bfloat16 mixed precision: not run ({support.reason})")
+        bf16_figures = "bf16_speedup=n/a bf16_metric_delta=n/a"
     print(f"machine load average after: {os.getloadavg()[0]:.2f}")
-    print(f"vs_trainer={ours_rate / plain_rate:.2f}")
+    print(f"vs_trainer={ours_rate / plain_rate:.2f} {bf16_figures}")
     return 0
 
 

@@ -17,7 +17,6 @@ text-generation are not batched here; they go through ``services.run.predict``'s
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
@@ -29,6 +28,7 @@ from services.core.cancel import NEVER_CANCELLED, CancelToken
 from services.core.errors import InputError
 from services.core.model_info import pooling_of
 from services.core.models import embedding_limit
+from services.core.threads import ThreadChoice, choose_threads, own_load, usable_cores
 
 OWN_TASKS = ("text-classification", "token-classification", "zero-shot-classification", "sentence-similarity")
 Emit = Callable[[list[tuple[Record, dict]]], None]
@@ -74,26 +74,43 @@ class _Seq:
     cut: bool = False  # a slow tokenizer cut this text at the model's limit
 
 
-def usable_cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
-
-
 def cpu_threads() -> int:
-    """Torch CPU threads: the usable cores not already busy (1-minute load average), at least one.
+    """Torch CPU threads: the usable cores that other processes leave free, at least one (this
+    process's own recent work does not count; see :mod:`services.core.threads`)."""
+    return choose_threads().threads
 
-    Intra-op threads that compete with other busy processes for the same cores spin and stall each
-    other (on a 2-core machine under load, 2 threads ran ~30x slower than 1), so a loaded machine
-    gets fewer threads.
-    """
-    cores = usable_cores()
-    try:
-        load = os.getloadavg()[0]
-    except (OSError, AttributeError):
-        return cores
-    return max(1, min(cores, int(cores - load + 0.5)))
+
+@dataclass(frozen=True)
+class DevicePlan:
+    """How the engine feeds a device. The CPU: batches of 32 under 4,096 tokens, results read at once.
+    A GPU: larger batches and token budgets (twice the tokens at 16-bit precision), page-locked host
+    tensors copied without blocking, and one batch in flight: the next batch is queued on the device
+    before the host waits for the previous one's results, so there is no host sync per batch."""
+
+    gpu: bool
+    batch_size: int
+    max_tokens: int
+    pin_memory: bool  # page-locked host tensors: asynchronous host-to-device copies (CUDA only)
+    in_flight: int  # batches queued on the device before the host reads results (0: read each at once)
+
+    @classmethod
+    def for_device(cls, device: str, precision: str = "float32") -> "DevicePlan":
+        device = str(device)
+        if device.startswith("cpu"):
+            return cls(False, 32, 4096, False, 0)
+        half = precision in ("float16", "bfloat16")
+        return cls(True, 256, 131072 if half else 65536, device.startswith("cuda"), 1)
+
+
+class _Pending:
+    """A launched batch whose results may still be on their way from the device."""
+
+    def __init__(self, parts: list[tuple[list, object, object, np.ndarray, list[int]]]):
+        self.parts = parts  # (batch, host tensor, CUDA event or None, mask, starts), in batch order
+
+    @property
+    def batch(self) -> list:
+        return [seq for part in self.parts for seq in part[0]]
 
 
 def windows(records: Iterable[Record], size: int, max_chars: int) -> Iterator[list[Record]]:
@@ -145,12 +162,18 @@ class Engine:
                 raise InputError("Named-entity recognition needs a fast tokenizer (tokenizer.json): a slow one "
                                  "cannot map tokens back onto the text or tell where words start.",
                                  hint="Save the model's tokenizer as a fast one (tokenizer.json).")
-        on_gpu = not str(self.device).startswith("cpu")
-        self.batch_size = self.options.batch_size or (256 if on_gpu else 32)
-        self.max_tokens = self.options.max_tokens or (65536 if on_gpu else 4096)
+        self.plan = DevicePlan.for_device(self.device, getattr(loaded, "dtype", "float32"))
+        on_gpu = self.plan.gpu
+        self.batch_size = self.options.batch_size or self.plan.batch_size
+        self.max_tokens = self.options.max_tokens or self.plan.max_tokens
         self.threads = 0
+        self.thread_choice: ThreadChoice | None = None  # why this many threads (Jobs dock, manifest)
         if not on_gpu and self.options.threads >= 0:
-            self.threads = self.options.threads or cpu_threads()
+            if self.options.threads:
+                self.thread_choice = ThreadChoice(self.options.threads, usable_cores(), None, 0.0, None, 0.0)
+            else:
+                self.thread_choice = choose_threads()
+            self.threads = self.thread_choice.threads
             torch.set_num_threads(self.threads)
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         self.left_pad = getattr(self.tokenizer, "padding_side", "right") == "left"
@@ -198,6 +221,7 @@ class Engine:
                 self._run_window(work, emit, cancel)
             else:
                 self._run_other(work, emit, cancel)
+            own_load.sample()  # keeps the estimate of our own load current (see services.core.threads)
 
     def predict_texts(self, texts: list[str], cancel: CancelToken = NEVER_CANCELLED,
                       progress: Callable[[int], None] | None = None) -> list[dict]:
@@ -295,14 +319,28 @@ class Engine:
             mask[row, start:start + n] = 1
             if types is not None and seq.type_ids is not None:
                 types[row, start:start + n] = seq.type_ids
-        inputs = {"input_ids": torch.from_numpy(ids).to(self.device),
-                  "attention_mask": torch.from_numpy(mask).to(self.device)}
+        inputs = {"input_ids": self._to_device(ids), "attention_mask": self._to_device(mask)}
         if types is not None:
-            inputs["token_type_ids"] = torch.from_numpy(types).to(self.device)
+            inputs["token_type_ids"] = self._to_device(types)
         return inputs, mask, starts
 
+    def _to_device(self, array: np.ndarray):
+        import torch
+
+        tensor = torch.from_numpy(array)
+        if self.plan.pin_memory:
+            return tensor.pin_memory().to(self.device, non_blocking=True)
+        return tensor.to(self.device)
+
     def _forward(self, batch: list[_Seq]):
-        """Run one batch; on an out-of-memory error split it in halves and try again."""
+        """Run one batch and return its outputs (:meth:`_launch` then :meth:`_collect`)."""
+        return self._collect(self._launch(batch))
+
+    def _launch(self, batch: list[_Seq]) -> _Pending:
+        """Start one batch on the device; on an out-of-memory error split it in halves and try again.
+
+        On a GPU the outputs are copied to page-locked host memory without blocking and a CUDA event
+        marks when they are there: the host does not wait until :meth:`_collect`."""
         import torch
 
         from services.core.devices import is_out_of_memory, out_of_memory_error
@@ -312,26 +350,43 @@ class Engine:
             with torch.inference_mode():
                 output = self.model(**inputs)
                 if self.task in ("sentence-similarity",) or self.zero_shot_method == "embedding":
-                    values = output.last_hidden_state.float().cpu().numpy()
+                    values = output.last_hidden_state.float()
                 else:
-                    values = output.logits.float().cpu().numpy()
+                    values = output.logits.float()
+                event = None
+                if self.plan.pin_memory:
+                    host = torch.empty(values.shape, dtype=values.dtype, pin_memory=True)
+                    host.copy_(values, non_blocking=True)
+                    event = torch.cuda.Event()
+                    event.record()
+                else:
+                    host = values.cpu()
         except Exception as error:  # noqa: BLE001 - only OOM is handled here
             if not is_out_of_memory(error):
                 raise
             if len(batch) == 1:
                 raise out_of_memory_error(self.device, "analyse the records") from error
-            if not str(self.device).startswith("cpu"):
+            if self.plan.gpu and torch.cuda.is_available():
                 torch.cuda.empty_cache()
             half = len(batch) // 2
             self.max_tokens = max(512, self.max_tokens // 2)
-            return self._forward(batch[:half]) + self._forward(batch[half:])
+            first, second = self._launch(batch[:half]), self._launch(batch[half:])
+            return _Pending(first.parts + second.parts)
+        return _Pending([(batch, host, event, mask, starts)])
+
+    def _collect(self, pending: _Pending) -> list:
+        """Wait for a launched batch's results (a GPU: its event) and cut them per sequence."""
         outputs = []
-        for row, seq in enumerate(batch):
-            if values.ndim == 3:
-                n = len(seq.ids)
-                outputs.append((values[row, starts[row]:starts[row] + n], mask[row, starts[row]:starts[row] + n]))
-            else:
-                outputs.append((values[row], None))
+        for batch, host, event, mask, starts in pending.parts:
+            if event is not None:
+                event.synchronize()
+            values = host.numpy()
+            for row, seq in enumerate(batch):
+                if values.ndim == 3:
+                    n = len(seq.ids)
+                    outputs.append((values[row, starts[row]:starts[row] + n], mask[row, starts[row]:starts[row] + n]))
+                else:
+                    outputs.append((values[row], None))
         return outputs
 
     def _run_window(self, work: list[Record], emit: Emit, cancel: CancelToken) -> None:
@@ -358,10 +413,10 @@ class Engine:
                 seqs = [s for s in seqs if s.part == 0]
                 expected = [1] * len(work)
         pieces: list[dict[int, tuple]] = [dict() for _ in work]
-        for batch in self._batches(seqs):
-            cancel.check()
+
+        def deliver(pending: _Pending) -> None:
             done = []
-            for seq, output in zip(batch, self._forward(batch)):
+            for seq, output in zip(pending.batch, self._collect(pending)):
                 pieces[seq.owner][seq.part] = (seq, output)
                 if len(pieces[seq.owner]) == expected[seq.owner]:
                     done.append(seq.owner)
@@ -369,6 +424,15 @@ class Engine:
                 emit([(work[i], self._finish(work[i], pieces[i], truncated[i])) for i in done])
                 for i in done:
                     pieces[i] = {}
+
+        in_flight: list[_Pending] = []  # launched, results not read yet (a GPU keeps one queued)
+        for batch in self._batches(seqs):
+            cancel.check()
+            in_flight.append(self._launch(batch))
+            while len(in_flight) > self.plan.in_flight:
+                deliver(in_flight.pop(0))
+        while in_flight:
+            deliver(in_flight.pop(0))
 
     def _pair_truncation(self, texts: list[str]) -> list[bool]:
         lengths = self.tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
