@@ -13,12 +13,14 @@ the ``cluster`` extra; see ``services.analyse.cluster``.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
 
 
 def register(subparsers) -> None:
+    from services.core.precision import PRECISIONS
     from services.core.tasks import TASKS
 
     parser = subparsers.add_parser("analyse", help="run a task over local files (txt, md, csv, tsv, jsonl, json)",
@@ -40,7 +42,11 @@ def register(subparsers) -> None:
     parser.add_argument("--out", help="results file (.csv, .tsv or .jsonl); JSON lines on stdout if omitted")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run of the same analysis")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--dtype", default="float32")
+    parser.add_argument("--precision", choices=PRECISIONS, default=None,
+                        help="float32 (default), bfloat16, float16 (GPUs), int8 (CPU), or auto: the fastest precision "
+                             "that agrees with float32 on the first 200 records (labels ≥ 99.5 %%, embeddings cosine "
+                             "≥ 0.999); the check goes to stderr and the manifest")
+    parser.add_argument("--dtype", default=None, help=argparse.SUPPRESS)  # the older name of --precision
     parser.add_argument("--seconds", type=float, default=None, help="stop (resumably) after this many seconds")
     parser.add_argument("--evaluate", action="store_true", help="print accuracy / macro-F1 against --gold")
     group = parser.add_argument_group("Ray cluster", "needs the 'cluster' extra: "
@@ -85,7 +91,10 @@ def run(args) -> int:
         read=ReadOptions(mode=args.mode, column=args.column, gold=args.gold, max_chars=args.max_chars),
         engine=EngineOptions(chunking=args.chunk, stride=args.stride, batch_size=args.batch_size, labels=labels,
                              template=args.template, multi_label=args.multi_label, task_options=task_options),
-        device=args.device, dtype=args.dtype)
+        device=args.device, precision=args.precision or args.dtype or "float32")
+    if args.ray and request.requested_precision != "float32":
+        raise InputError("--precision applies to local runs; a --ray run computes in float32.",
+                         hint="Leave out --precision (or use float32) with --ray.")
     out = Path(args.out).expanduser() if args.out else None
     if out is not None:
         if out.suffix.lower() not in (".csv", ".tsv", ".jsonl"):
@@ -111,6 +120,9 @@ def run(args) -> int:
                              seconds=args.seconds, progress=bar)
     finally:
         bar.close()
+    from cli.predict import report_precision
+
+    report_precision(getattr(result, "precision_check", None))
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if not result.complete:

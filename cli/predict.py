@@ -13,10 +13,12 @@ embedding shape (``--embeddings`` adds the vectors). Texts "-" are read from std
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
 from services.core.errors import InputError
+from services.core.precision import PRECISIONS
 from services.core.tasks import AGGREGATIONS, DEFAULT_AGGREGATION, TASKS
 
 from cli import text_tasks
@@ -31,7 +33,11 @@ def register(subparsers) -> None:
     parser.add_argument("--template", help="zero-shot hypothesis template with {} for the label")
     parser.add_argument("--multi-label", action="store_true", help="zero-shot: score each label on its own")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps (default: cpu)")
-    parser.add_argument("--dtype", default="float32", help="float32, float16 or bfloat16")
+    parser.add_argument("--precision", choices=PRECISIONS, default=None,
+                        help="float32 (default), bfloat16 (CPUs with AMX/AVX512-BF16, GPUs), float16 (GPUs), int8 (CPU), "
+                             "or auto: the fastest that agrees with float32 on a built-in sample; reduced precisions "
+                             "are checked against float32 and the result goes to stderr")
+    parser.add_argument("--dtype", default=None, help=argparse.SUPPRESS)  # the older name of --precision
     parser.add_argument("--top-k", type=int, help="classification: how many classes; fill-mask: candidates")
     parser.add_argument("--aggregation", default=DEFAULT_AGGREGATION, choices=AGGREGATIONS,
                         help=f"NER: how word pieces become entities (default: {DEFAULT_AGGREGATION}, one label per word)")
@@ -75,8 +81,17 @@ def _options(args) -> dict:
     return options
 
 
+def report_precision(check) -> None:
+    """The precision line on stderr when it is not plain float32 (stdout stays JSON)."""
+    if check is not None and (check.requested != "float32" or check.notes):
+        summary, *notes = check.lines()
+        print(f"precision: {summary}", file=sys.stderr)
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
+
+
 def run(args) -> int:
-    from services.core.models import load_model
+    from services.core import precision
     from services.run import predict, similarity
     from services.run.common import check_texts
 
@@ -95,7 +110,10 @@ def run(args) -> int:
         progress = StderrProgress(args.task)
     kwargs = {"progress": progress} if progress else {}
     try:
-        loaded = load_model(args.model, args.task, device=args.device, dtype=args.dtype, **kwargs)
+        loaded = precision.load(args.model, args.task, device=args.device,
+                                precision=args.precision or args.dtype or "float32",
+                                options=precision.engine_options(args.task, _options(args)), **kwargs)
+        report_precision(loaded.check)
         if args.task == "sentence-similarity" and len(texts) == 2:
             results = [similarity(loaded, texts[0], texts[1], **kwargs)]
             results[0] = {"text_a": texts[0], "text_b": texts[1], **results[0]}

@@ -261,3 +261,43 @@ def test_bfloat16_training_runs_or_says_why_not(tmp_path, tiny_encoder, monkeypa
     assert next(result.model.parameters()).dtype == torch.float32  # autocast: the weights stay float32
     fell_back = [w for w in result.warnings if "trained in float32" in w]
     assert bool(fell_back) == (capability == "0")
+
+
+# -- Analyse ----------------------------------------------------------------------------------------
+def test_analyse_checks_on_the_users_texts_and_writes_the_manifest(tmp_path, tiny_classifier, bf16_on,
+                                                                  one_torch_thread):
+    from services.analyse.run import AnalyseRequest, analyse
+
+    data = tmp_path / "texts.txt"
+    data.write_text("\n".join(P.builtin_sample(40)[::-1]), encoding="utf-8")
+    messages = []
+    request = AnalyseRequest([str(data)], "text-classification", str(tiny_classifier), precision="auto")
+    result = analyse(request, tmp_path / "out.jsonl", progress=lambda d, t, m="", e=None: messages.append(m))
+    manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
+    check = manifest["precision"]
+    assert check["requested"] == "auto" and check["sample"] == P.OWN_SAMPLE_NOTE and check["texts"] == 40
+    assert [m["precision"] for m in check["measurements"]][0] == "bfloat16"
+    assert manifest["dtype"] == check["precision"] and check["summary"] and result.precision == check
+    assert manifest["threads"]["threads"] == result.threads >= 1 and "own_load" in manifest["threads"]
+    assert any(f"{check['precision']} · {result.threads} thread" in m for m in messages)  # the Jobs dock line
+    assert any(m.startswith("Analysing · ") and check["summary"] in m for m in messages)
+
+    # the run key keeps reduced-precision results apart from float32 ones
+    plain = analyse(AnalyseRequest([str(data)], "text-classification", str(tiny_classifier)), tmp_path / "f32.jsonl")
+    assert plain.run_key != result.run_key and json.loads(plain.manifest_path.read_text())["precision"]["precision"] \
+        == "float32"
+    # resuming an Auto run keeps what Auto chose for its first part
+    again = analyse(request, tmp_path / "out.jsonl", resume=True)
+    assert again.precision["precision"] == check["precision"] and again.new_rows == 0
+    if check["precision"] != "float32":
+        assert any("first part of this run" in note for note in again.precision["notes"])
+
+
+def test_analyse_refuses_int8_on_a_gpu(tmp_path, tiny_classifier):
+    from services.analyse.run import AnalyseRequest, analyse
+
+    data = tmp_path / "texts.txt"
+    data.write_text("one\ntwo\n", encoding="utf-8")
+    with pytest.raises(DeviceError, match="CPU only"):
+        analyse(AnalyseRequest([str(data)], "text-classification", str(tiny_classifier), device="cuda:0",
+                               precision="int8"), tmp_path / "out.jsonl")

@@ -11,7 +11,7 @@ import hashlib
 import json
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from services.core.engine import Engine, EngineOptions
@@ -38,7 +38,12 @@ class AnalyseRequest:
     read: ReadOptions = field(default_factory=ReadOptions)
     engine: EngineOptions = field(default_factory=EngineOptions)
     device: str = "cpu"
-    dtype: str = "float32"
+    dtype: str = "float32"  # older callers' name for the precision (used when ``precision`` is None)
+    precision: str | None = None  # auto, float32, bfloat16, float16 or int8 (services.core.precision)
+
+    @property
+    def requested_precision(self) -> str:
+        return self.precision or self.dtype or "float32"
 
 
 @dataclass
@@ -56,6 +61,9 @@ class RunResult:
     complete: bool  # False when a time limit stopped it early
     id2label: dict = field(default_factory=dict)
     labels: list[str] = field(default_factory=list)
+    precision: dict = field(default_factory=dict)  # the PrecisionCheck as in the manifest
+    precision_check: object = None  # the PrecisionCheck itself (services.core.precision)
+    threads: int = 0  # torch CPU threads the engine used (0: a GPU, or left as they were)
 
     @property
     def file_paths(self) -> list[str]:
@@ -110,9 +118,43 @@ def expected_records(files: list[InputFile], read: ReadOptions) -> int:
 def run_key_for(request: AnalyseRequest, files: list[InputFile], weights: str) -> str:
     data = {"inputs": [[f.path, f.sha256] for f in files], "read": request.read.to_dict(), "task": request.task,
             "weights": weights, "settings": request.engine.result_settings()}
+    if request.requested_precision != "float32":  # results of reduced precision are kept apart (float32 keys unchanged)
+        data["precision"] = request.requested_precision
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
+
+
+def _previous_choice(manifest_path: Path, run_key: str, requested: str) -> str | None:
+    """On resume: the precision Auto chose for the first part of this run (from its manifest), so the
+    rest of the rows are made the same way."""
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    previous = manifest.get("precision") if isinstance(manifest, dict) else None
+    if manifest.get("run_key") == run_key and isinstance(previous, dict) and previous.get("requested") == requested:
+        return previous.get("precision")
+    return None
+
+
+def _prepare_precision(loaded, request: AnalyseRequest, files, store, manifest_path: Path, run_key: str,
+                       progress: Progress, cancel: CancelToken):
+    """The model at the requested precision, checked on the first records of the user's own files."""
+    from services.core import precision
+
+    requested = request.requested_precision
+    precision.check_precision_name(requested)
+    if requested == "float32":
+        return precision.prepare(loaded, "float32", texts=[], cancel=cancel)
+    sample = precision.own_sample(r.text for r in iter_records(files, request.read, []))
+    chosen = _previous_choice(manifest_path, run_key, requested) if requested == "auto" and store.rows else None
+    checked = precision.prepare(loaded, chosen or requested, texts=sample, options=request.engine,
+                                progress=lambda d, t, m: progress(store.rows, None, m), cancel=cancel)
+    if chosen:
+        note = f"auto chose {chosen} for the first part of this run; kept for the rest"
+        checked = replace(checked, check=replace(checked.check, requested="auto", notes=checked.check.notes + (note,)))
+    return checked
 
 
 def result_labels(engine: Engine) -> dict[int, str]:
@@ -151,13 +193,21 @@ def analyse(request: AnalyseRequest, results_path: str | Path | None = None, *, 
         if host is None:
             from services.core.models import default_host as host
         progress(0, None, f"Loading {info.display_name}")
-        loaded = host.get(request.model, request.task, device=request.device, dtype=request.dtype, cancel=cancel)
+        from services.core.precision import resolve
+
+        resolve(request.requested_precision, request.device)  # int8 on a GPU: refused before loading
+        loaded = host.get(request.model, request.task, device=request.device, dtype="float32", cancel=cancel)
+        loaded = _prepare_precision(loaded, request, files, store, manifest_path, run_key, progress, cancel)
+        check = loaded.check
         engine = Engine(loaded, request.engine)
+        threads_text = f" · {engine.thread_choice.describe()}" if engine.thread_choice else ""
+        how = f" · {loaded.dtype}{threads_text}"  # in every progress message: the Jobs dock shows it
         total = max(expected_records(files, request.read), store.rows)
         rate = RecentRate()
         counts = {"truncated": 0, "chunked": 0, "empty": 0, "too_long": 0}
         new_rows = 0
-        progress(store.rows, total, "Analysing", {"rows": store.rows, "results": str(results_path),
+        progress(store.rows, total, f"Analysing · {check.summary()}{threads_text}",
+                 {"rows": store.rows, "results": str(results_path),
                                                   "warnings": len(warnings), "rate": 0.0})
 
         def emit(pairs) -> None:
@@ -181,7 +231,7 @@ def analyse(request: AnalyseRequest, results_path: str | Path | None = None, *, 
             speed = rate.add(new_rows)
             left = RecentRate.remaining(done, total, speed)
             eta = f" · ETA {format_eta(left)}" if left is not None else ""
-            progress(done, total, f"{done:,} / ~{total:,} records · {speed:,.1f} rec/s{eta}",
+            progress(done, total, f"{done:,} / ~{total:,} records · {speed:,.1f} rec/s{how}{eta}",
                      {"rows": done, "results": str(results_path), "warnings": len(warnings), "rate": speed,
                       "warning_list": tuple(warnings[:WARNINGS_IN_PROGRESS])})  # a frozen copy: the list grows here
 
@@ -205,7 +255,9 @@ def analyse(request: AnalyseRequest, results_path: str | Path | None = None, *, 
         "settings": {"read": request.read.to_dict(), "engine": request.engine.result_settings(),
                      "batch_size": engine.batch_size, "max_tokens": engine.max_tokens,
                      "max_length": engine.max_length, "window": request.engine.window},
-        "versions": versions(), "device": request.device, "dtype": request.dtype,
+        "versions": versions(), "device": request.device, "dtype": loaded.dtype,
+        "precision": check.to_dict(),
+        "threads": engine.thread_choice.to_dict() if engine.thread_choice else {"threads": engine.threads},
         "started": started, "finished": now_iso(), "complete": complete,
         "counts": {"records": rows, "new": new_rows, "resumed": store.resumed, "files": len(files),
                    "warnings": len(warnings), **counts},
@@ -214,4 +266,5 @@ def analyse(request: AnalyseRequest, results_path: str | Path | None = None, *, 
     }
     write_json_atomic(manifest_path, manifest)
     return RunResult(results_path, manifest_path, run_key, request.task, str(info.path), files, warnings, rows,
-                     new_rows, store.resumed, complete, result_labels(engine), list(result_labels(engine).values()))
+                     new_rows, store.resumed, complete, result_labels(engine), list(result_labels(engine).values()),
+                     check.to_dict(), check, engine.threads)

@@ -13,21 +13,34 @@ DTYPES = ("float32", "float16", "bfloat16")
 class DeviceInfo:
     name: str  # what torch calls it: "cpu", "cuda:0", "mps"
     label: str  # what the user sees
-    dtypes: tuple[str, ...] = field(default=("float32",))
+    dtypes: tuple[str, ...] = field(default=("float32",))  # dtypes a model can be loaded in
+    # (precision, supported, why) for float32, bfloat16, float16, int8 (services.core.precision); the
+    # Settings ▸ Precision menu offers the supported ones (and Auto) and says why the others are not
+    precisions: tuple[tuple[str, bool, str], ...] = ()
+
+    def supports(self, precision: str) -> bool:
+        return precision == "auto" or any(name == precision and ok for name, ok, _why in self.precisions) \
+            or (not self.precisions and precision == "float32")
 
 
 def available_devices() -> list[DeviceInfo]:
     """Detect devices (imports torch: call it on a worker, not while painting the window)."""
     import torch
 
-    devices = [DeviceInfo("cpu", "CPU", ("float32", "bfloat16"))]
+    from services.core.precision import precision_support
+
+    def precisions(name: str) -> tuple[tuple[str, bool, str], ...]:
+        return tuple((p, s.supported, s.reason) for p, s in precision_support(name).items())
+
+    devices = [DeviceInfo("cpu", "CPU", ("float32", "bfloat16"), precisions("cpu"))]
     if torch.cuda.is_available():
         for index in range(torch.cuda.device_count()):
             dtypes = ("float32", "float16") + (("bfloat16",) if torch.cuda.is_bf16_supported() else ())
-            devices.append(DeviceInfo(f"cuda:{index}", f"CUDA {index}: {torch.cuda.get_device_name(index)}", dtypes))
+            devices.append(DeviceInfo(f"cuda:{index}", f"CUDA {index}: {torch.cuda.get_device_name(index)}", dtypes,
+                                      precisions(f"cuda:{index}")))
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
-        devices.append(DeviceInfo("mps", "Apple GPU (MPS)", ("float32", "float16")))
+        devices.append(DeviceInfo("mps", "Apple GPU (MPS)", ("float32", "float16"), precisions("mps")))
     return devices
 
 

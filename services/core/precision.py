@@ -329,6 +329,11 @@ class PrecisionCheck:
             return f"float32: {self.notes[0]}"
         return "float32"
 
+    def lines(self) -> list[str]:
+        """The summary, then each note it does not already say (for the CLI's stderr)."""
+        summary = self.summary()
+        return [summary] + [note for note in self.notes if note not in summary]
+
     def to_dict(self) -> dict:
         return {"requested": self.requested, "precision": self.precision, "device": self.device, "task": self.task,
                 "summary": self.summary(), "texts": self.texts, "sample": self.sample,
