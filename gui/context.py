@@ -20,7 +20,8 @@ class AppContext(QObject):
     # "Models on disk may have changed" (a save, an import, a download): the catalogue reads what changed.
     # Listeners of the list itself connect to ``catalogue.sig_changed``, which says what changed.
     sig_models_changed = Signal()
-    sig_device_changed = Signal(str, str)  # device, dtype
+    sig_device_changed = Signal(str, str)  # device, precision
+    sig_precision_checked = Signal(object)  # the PrecisionCheck of the model a panel just ran (services.core.precision)
     sig_model_loaded = Signal(str, str)  # model label, task
     sig_open_model = Signal(str, str)  # spec, panel object name ("" = the Run panel)
     sig_status = Signal(str)  # a short message for the status bar
@@ -46,13 +47,24 @@ class AppContext(QObject):
 
     @property
     def dtype(self) -> str:
-        return str(self.settings.get(Key.DTYPE))
+        """The dtype to load a model in for panels that do not check precision (Internals): auto and int8 load float32."""
+        from services.core.precision import loading_dtype
 
-    def set_device(self, device: str, dtype: str | None = None) -> None:
+        return loading_dtype(self.precision)
+
+    @property
+    def precision(self) -> str:
+        """The precision setting: auto, float32, bfloat16, float16 or int8 (stored where the dtype was)."""
+        from services.core.precision import PRECISIONS
+
+        value = str(self.settings.get(Key.DTYPE))
+        return value if value in PRECISIONS else "float32"
+
+    def set_device(self, device: str, precision: str | None = None) -> None:
         self.settings.set(Key.DEVICE, device)
-        if dtype is not None:
-            self.settings.set(Key.DTYPE, dtype)
-        self.sig_device_changed.emit(self.device, self.dtype)
+        if precision is not None:
+            self.settings.set(Key.DTYPE, precision)
+        self.sig_device_changed.emit(self.device, self.precision)
 
     # -- models ------------------------------------------------------------------------------
     @property

@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
         context.sig_model_loaded.connect(self._on_model_loaded)
         context.sig_open_model.connect(self._raise_panel_for)
         context.sig_device_changed.connect(lambda *_: self._update_device_widgets())
+        context.sig_precision_checked.connect(self._show_precision_check)
         self._restore_layout()
 
     # -- construction ------------------------------------------------------------------------
@@ -110,7 +111,8 @@ class MainWindow(QMainWindow):
 
         self.settings_menu = self.menuBar().addMenu("&Settings")
         self.device_menu = self.settings_menu.addMenu("&Device")
-        self.dtype_menu = self.settings_menu.addMenu("D&type")
+        self.dtype_menu = self.settings_menu.addMenu("&Precision")
+        self.dtype_menu.setToolTipsVisible(True)  # why a precision is not offered here
         self.device_group = QActionGroup(self)
         self.dtype_group = QActionGroup(self)
         self._fill_device_menus()
@@ -127,6 +129,7 @@ class MainWindow(QMainWindow):
         self.device_combo.setToolTip("Device the models run on")
         self.device_combo.activated.connect(lambda _i: self._choose_device(self.device_combo.currentData()))
         self.dtype_label = QLabel()
+        self.dtype_label.setObjectName("precisionLabel")
         self.model_label = QLabel("No model loaded")
         status = self.statusBar()
         status.addPermanentWidget(self.model_label)
@@ -171,10 +174,18 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _c=False, name=device.name: self._choose_device(name))
             self.device_group.addAction(action)
             self.device_menu.addAction(action)
-        for dtype in current.dtypes if current else ("float32",):
-            action = QAction(dtype, self, checkable=True)
-            action.setChecked(dtype == self.context.dtype)
-            action.triggered.connect(lambda _c=False, name=dtype: self.context.set_device(self.context.device, name))
+        from services.core.precision import PRECISIONS
+
+        reasons = {name: why for name, ok, why in (current.precisions if current else ()) if not ok}
+        for name in PRECISIONS:
+            supported = current.supports(name) if current else name in ("auto", "float32")
+            label = "Auto (fastest that passes the agreement check)" if name == "auto" else name
+            action = QAction(label if supported else f"{label} (not here)", self, checkable=True)
+            action.setChecked(name == self.context.precision)
+            action.setEnabled(supported)
+            action.setToolTip(reasons.get(name, "") or ("Measured against float32 on a sample before use"
+                                                        if name != "float32" else "Full precision"))
+            action.triggered.connect(lambda _c=False, name=name: self.context.set_device(self.context.device, name))
             self.dtype_group.addAction(action)
             self.dtype_menu.addAction(action)
 
@@ -185,8 +196,8 @@ class MainWindow(QMainWindow):
         if not name:
             return
         info = next((d for d in self._device_list() if d.name == name), None)
-        dtype = self.context.dtype if info and self.context.dtype in info.dtypes else "float32"
-        self.context.set_device(name, dtype)
+        precision = self.context.precision if info and info.supports(self.context.precision) else "float32"
+        self.context.set_device(name, precision)
         self._fill_device_menus()
 
     def _update_device_widgets(self) -> None:
@@ -197,7 +208,19 @@ class MainWindow(QMainWindow):
         index = self.device_combo.findData(self.context.device)
         self.device_combo.setCurrentIndex(max(index, 0))
         self.device_combo.blockSignals(False)
-        self.dtype_label.setText(self.context.dtype)
+        self.dtype_label.setText(f"Precision: {self.context.precision}")
+        self.dtype_label.setToolTip("Settings ▸ Precision. A reduced precision is checked against float32 on a "
+                                    "sample of texts before it is used.")
+
+    def _show_precision_check(self, check) -> None:
+        """The setting and what the last model run used: "Precision: auto · bfloat16: 2.3× faster, ..."."""
+        if check is None:
+            return
+        self.dtype_label.setText(f"Precision: {check.requested} · {check.summary()}")
+        details = [check.summary()] + list(check.notes)
+        if check.texts:
+            details.append(f"Checked on {check.texts} texts ({check.sample}): {check.tolerance.describe(check.task)}.")
+        self.dtype_label.setToolTip("\n".join(details))
 
     # -- models and jobs ---------------------------------------------------------------------
     def open_model_folder_dialog(self) -> None:

@@ -217,7 +217,7 @@ class AnalysePanel(QWidget):
                                template=self.template_edit.text().strip())
         return AnalyseRequest(paths=paths, task=self.task.currentData(), model=spec,
                               read=self.inputs.read_options(), engine=engine, device=self.context.device,
-                              dtype=self.context.dtype)
+                              precision=self.context.precision)
 
     def start_analysis(self) -> Job | None:
         try:
@@ -379,8 +379,11 @@ class AnalysePanel(QWidget):
         self.warnings.clear()
         self.show_warnings(result.warnings)
         resumed = f" ({result.resumed_rows:,} resumed from an earlier run)" if result.resumed_rows else ""
+        precision = result.precision.get("summary", "") if result.precision.get("requested") != "float32" else ""
+        if result.precision_check is not None:
+            self.context.sig_precision_checked.emit(result.precision_check)
         self.status.setText(f"Done: {result.rows:,} records{resumed}. Warnings: {len(result.warnings)}. "
-                            f"Results: {result.results_path.parent}")
+                            f"Results: {result.results_path.parent}" + (f"\nPrecision: {precision}" if precision else ""))
         self.progress.setRange(0, 1000)
         self.progress.setValue(1000)
         self._set_running(False)
