@@ -141,3 +141,37 @@ def test_unknown_language_is_refused(qtbot, main_window, run_panel, tiny_marian)
     pages.target.setCurrentText("de")
     assert click_run(qtbot, panel) == "failed"
     assert "Unknown target language 'de'" in panel.status.text()
+
+
+# -- Internals ---------------------------------------------------------------------------------------
+def test_internals_plots_start_and_end_logits_and_explains_the_span(qtbot, main_window, tiny_bert_qa):
+    panel = main_window.panels["InternalsDock"]
+    main_window.resize(1300, 1000)
+    panel.picker.open_folder(str(tiny_bert_qa))
+    assert panel.current_mode() == "question-answering"  # a QA head: its own view first
+    assert panel.question_input.isVisibleTo(panel)
+    panel.text_input.setPlainText(CONTEXT * 4)  # longer than one 128-token window
+    panel.question_input.setText("Where did she lead the vision team?")
+    with qtbot.waitSignal(panel.sig_result, timeout=TIMEOUT) as blocker:
+        panel.run()
+    detail = blocker.args[0]
+    view = panel.qa_view
+    assert panel.tabs.currentWidget() is view
+    assert view.window_combo.count() == len(detail["windows_detail"]) > 1
+    window = detail["windows_detail"][view.window_combo.currentIndex()]
+    assert view.window_combo.currentIndex() == detail["best_window"]
+    best = window["spans"][0]
+    assert view.table.item(0, 0).text() == best["text"]
+    text = view.explain.text()
+    assert "belong to the context" in text and f"{best['score']:.5f}" in text
+    assert (detail["answer"] or "(no answer)") in panel.verdict.text()
+    items = view.plot.getPlotItem().items
+    assert sum(type(item).__name__ == "BarGraphItem" for item in items) == 2  # start and end logits
+    assert "AutoModelForQuestionAnswering" in panel.code()
+    main_window.docks["InternalsDock"].raise_()
+    shoot(panel, "internals-question-answering")
+    view.window_combo.setCurrentIndex(0)
+    assert view.table.item(0, 0).text() == detail["windows_detail"][0]["spans"][0]["text"]
+    # other modes hide the question again
+    panel.set_mode("attention")
+    assert not panel.question_input.isVisibleTo(panel)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayo
 from gui.context import AppContext
 from gui.dialogs import error_text
 from gui.internals.attention_view import AttentionView
+from gui.internals.qa_view import QaLogitsView
 from gui.common.model_picker import ModelPicker
 from gui.internals.token_scores_table import TokenScoresTable
 from services.core.errors import ModelError, WorkbenchError
@@ -24,6 +25,9 @@ from services.internals.manual_path import MODES
 from services.core.tasks import DEFAULT_TEMPLATE, parse_labels
 
 SEED_TEXT = "I'm so excited to be learning about large language models."
+QA_MODE = "question-answering"  # start/end logits of a QA head (services.run.question_answering.explain)
+QA_MODE_NAME = "Question answering (start/end logits)"
+QA_SEED_QUESTION = "What am I excited to learn about?"
 
 
 class InternalsPanel(QWidget):
@@ -47,6 +51,10 @@ class InternalsPanel(QWidget):
         self.labels_input.setToolTip("Zero-shot: one premise/hypothesis pair per candidate label")
         self.template_input = QLineEdit(DEFAULT_TEMPLATE)
         self.template_input.setToolTip("Zero-shot: the hypothesis; {} is replaced by each candidate label")
+        self.question_input = QLineEdit(QA_SEED_QUESTION)
+        self.question_input.setToolTip("Question answering: the answer is a span of the text above")
+        self.qa_view = QaLogitsView()
+        self.qa_detail = None
         self.temperature = QDoubleSpinBox(decimals=2, minimum=0.05, maximum=20.0, singleStep=0.1, value=1.0)
         self.temperature.setToolTip("softmax(logits / T): T > 1 flattens the probabilities, T < 1 sharpens them")
         self.threshold = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=1.0, singleStep=0.05, value=0.0)
@@ -76,6 +84,7 @@ class InternalsPanel(QWidget):
         code_layout.addWidget(self.code_box, 1)
         code_layout.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignRight)
         self.tabs.addTab(code_tab, "Code")
+        self.tabs.addTab(self.qa_view, "Answer span")
         self._build_layout()
         self._wire()
         self._on_model_changed(self.picker.current_spec() or "")
@@ -87,6 +96,8 @@ class InternalsPanel(QWidget):
         top.addWidget(self.mode, 1)
         form = QFormLayout()
         form.addRow("Text", self.text_input)
+        form.addRow("Question", self.question_input)
+        self._form = form
         self.labels_row = QWidget()
         labels_layout = QHBoxLayout(self.labels_row)
         labels_layout.setContentsMargins(0, 0, 0, 0)
@@ -129,11 +140,14 @@ class InternalsPanel(QWidget):
         self.mode.blockSignals(True)
         self.mode.clear()
         try:
-            modes = modes_for(inspect_model(spec)) if spec else []
+            info = inspect_model(spec) if spec else None
+            modes = modes_for(info) if info else []
         except ModelError:
-            modes = []
+            info, modes = None, []
+        if info is not None and QA_MODE in info.tasks:
+            modes = [QA_MODE, *modes]
         for mode in modes:
-            self.mode.addItem(MODES[mode], mode)
+            self.mode.addItem(MODES.get(mode, QA_MODE_NAME), mode)
         self.mode.blockSignals(False)
         self.run_button.setEnabled(bool(modes))
         if spec and not modes:
@@ -153,7 +167,8 @@ class InternalsPanel(QWidget):
     def _update_mode_widgets(self) -> None:
         mode = self.current_mode()
         self.labels_row.setVisible(mode == "zero-shot")
-        has_head = mode not in (None, "attention")
+        self._form.setRowVisible(self.question_input, mode == QA_MODE)
+        has_head = mode not in (None, "attention", QA_MODE)
         self.temperature.setEnabled(has_head)
         self.threshold.setEnabled(has_head)
 
@@ -187,6 +202,8 @@ class InternalsPanel(QWidget):
             return None
         template = self.template_input.text()
         device, dtype = self.context.device, self.context.dtype
+        if mode == QA_MODE:
+            return self._run_question_answering(spec, text, device, dtype)
 
         def work(progress, cancel):
             from services.internals.manual_path import run_internals
@@ -201,6 +218,44 @@ class InternalsPanel(QWidget):
         job.error.connect(lambda error: self._show_error(error_text(error)))
         job.finished.connect(lambda: self.run_button.setEnabled(self.mode.count() > 0))
         return job
+
+    def _run_question_answering(self, spec: str, context: str, device: str, dtype: str):
+        question = self.question_input.text()
+        if not question.strip():
+            self._show_error("The question is empty: type a question whose answer is in the text.")
+            return None
+
+        def work(progress, cancel):
+            from services.core.models import default_host
+            from services.run.question_answering import explain
+
+            loaded = default_host.get(spec, QA_MODE, device=device, dtype=dtype, progress=progress, cancel=cancel)
+            return loaded.info.display_name, explain(loaded, question, context, {"top_k": 5}, cancel)
+
+        self.verdict.setText("Running…")
+        self.run_button.setEnabled(False)
+        job = self.context.runner.submit("Internals: question answering", work, lane="model", key="internals-run",
+                                         on_result=self._on_qa_result)
+        job.error.connect(lambda error: self._show_error(error_text(error)))
+        job.finished.connect(lambda: self.run_button.setEnabled(self.mode.count() > 0))
+        return job
+
+    def _on_qa_result(self, value) -> None:
+        from services.run.code_snippets import code_for
+
+        name, detail = value
+        self.result, self.scores, self.qa_detail = None, None, detail
+        self.scores_table.show_scores(None, None)
+        self.qa_view.set_detail(detail)
+        answer = detail["answer"]
+        self.verdict.setText(f"argmax over (start, end) pairs → <b>{answer or '(no answer)'}</b> with score "
+                             f"p<sub>start</sub> × p<sub>end</sub> = {detail['score']:.5f} (characters "
+                             f"{detail['start']}–{detail['end']}); see the Answer span tab.")
+        self.code_box.setPlainText(code_for(QA_MODE, self.picker.current_spec() or "", {
+            "question": detail["question"], "top_k": 5}, [detail["context"]], device=self.context.device))
+        self.tabs.setCurrentWidget(self.qa_view)
+        self.context.sig_model_loaded.emit(name, QA_MODE_NAME)
+        self.sig_result.emit(detail)
 
     def _show_error(self, message: str) -> None:
         self.verdict.setText(f"<span style='color:#b00020'>{message}</span>")
