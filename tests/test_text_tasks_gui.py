@@ -175,3 +175,94 @@ def test_internals_plots_start_and_end_logits_and_explains_the_span(qtbot, main_
     # other modes hide the question again
     panel.set_mode("attention")
     assert not panel.question_input.isVisibleTo(panel)
+
+
+# -- Analyse -----------------------------------------------------------------------------------------
+@pytest.fixture
+def analyse_panel(qtbot, settings):
+    from gui.analyse.panel import AnalysePanel
+    from gui.context import AppContext
+
+    context = AppContext(settings)
+    widget = AnalysePanel(context)
+    qtbot.addWidget(widget)
+    widget.resize(1300, 850)
+    widget.show()
+    yield widget
+    context.runner.shutdown()
+
+
+def analyse_and_wait(qtbot, panel):
+    import gui.dialogs
+
+    job = panel.start_analysis()
+    assert job is not None, gui.dialogs.shown_errors
+    with qtbot.waitSignals([job.finished, panel.sig_results_shown], timeout=TIMEOUT):
+        pass
+    assert job.state == "done", job.error_value
+    return job
+
+
+def test_analyse_asks_every_document_a_question(qtbot, analyse_panel, tmp_path, tiny_roberta_qa):
+    import gui.dialogs
+    from gui.analyse.results_model import COLUMNS
+
+    panel = analyse_panel
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    texts = {"maria.txt": CONTEXT, "hotel.txt": "The hotel room was clean, quiet and close to the station.",
+             "book.txt": "I could not put the book down; the ending surprised me.",
+             "long.txt": " ".join(["Paris and Rome are lovely in the autumn, said the guide."] * 20)}
+    for name, text in texts.items():
+        (folder / name).write_text(text)
+    panel.inputs.files.add_paths([folder])
+    panel.inputs.mode.setCurrentIndex(panel.inputs.mode.findData("file"))
+    panel.task.setCurrentIndex(panel.task.findData("question-answering"))
+    assert panel.text_tasks.question.isVisibleTo(panel) and not panel.text_tasks.languages.isVisibleTo(panel)
+    panel.picker.open_folder(str(tiny_roberta_qa))
+    assert panel.start_analysis() is None  # no question: refused at once
+    assert "needs a question" in str(gui.dialogs.shown_errors[-1])
+    panel.text_tasks.question.setText("Where is it lovely?")
+    analyse_and_wait(qtbot, panel)
+    model = panel.model
+    assert model.rowCount() == 4
+    scores = [float(model.data(model.index(r, COLUMNS.index("Score")))) for r in range(4)]
+    assert scores == sorted(scores, reverse=True)  # best answers first
+    for row in range(4):
+        record = model.record(row)
+        assert record["answer"] == record["text"][record["start"]:record["end"]]
+        assert model.data(model.index(row, COLUMNS.index("Label"))) == record["answer"]
+    panel.results.table.selectRow(0)
+    panel.results.show_row(0)
+    shown = panel.results.detail.toHtml()
+    record = model.record(0)
+    assert "Where is it lovely?" in shown and "ANSWER" in shown
+    assert record["answer"].split()[0] in panel.results.detail.toPlainText()
+    shoot(panel, "analyse-question-answering")
+
+
+def test_analyse_summaries_in_chunks_and_translations(qtbot, analyse_panel, tmp_path, tiny_bart, tiny_marian):
+    panel = analyse_panel
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "long.txt").write_text(" ".join(["The city council met on Tuesday to discuss the new cycle lanes."] * 30))
+    (folder / "short.txt").write_text("Battery life is great but the screen scratches easily.")
+    panel.inputs.files.add_paths([folder])
+    panel.inputs.mode.setCurrentIndex(panel.inputs.mode.findData("file"))
+    panel.task.setCurrentIndex(panel.task.findData("summarization"))
+    panel.picker.open_folder(str(tiny_bart))
+    panel.chunk.setChecked(True)
+    analyse_and_wait(qtbot, panel)
+    records = {panel.model.record(r)["file"].rsplit("/", 1)[-1]: panel.model.record(r) for r in range(2)}
+    assert records["long.txt"]["chunks"] > 1 and "chunked" in records["long.txt"]["flags"]
+    row = next(r for r in range(2) if panel.model.record(r)["file"].endswith("long.txt"))
+    panel.results.show_row(row)
+    assert "chunks, joined" in panel.results.detail.toHtml()
+    shoot(panel, "analyse-summarization")
+    panel.task.setCurrentIndex(panel.task.findData("translation"))
+    panel.picker.open_folder(str(tiny_marian))
+    assert panel.text_tasks.languages.isVisibleTo(panel)
+    assert panel.text_tasks.target.currentText() == "fr"
+    panel.chunk.setChecked(False)
+    analyse_and_wait(qtbot, panel)
+    assert all("translation_text" in panel.model.record(r) for r in range(2))

@@ -86,6 +86,9 @@ class AnalysePanel(QWidget):
         options.addRow("Model:", self.picker)
         options.addRow("Labels:", self.labels_edit)
         options.addRow("Template:", self.template_edit)
+        from gui.analyse.text_task_inputs import TextTaskInputs
+
+        self.text_tasks = TextTaskInputs(options, self.picker)  # question (QA), languages (translation)
         chunk_row = QHBoxLayout()
         chunk_row.addWidget(self.chunk)
         chunk_row.addWidget(self.stride)
@@ -186,6 +189,7 @@ class AnalysePanel(QWidget):
         self.compare_picker.set_task(task)
         zero_shot = task == "zero-shot-classification"
         self.labels_edit.setEnabled(zero_shot)
+        self.text_tasks.show_task(task)
         self.template_edit.setEnabled(zero_shot)
 
     # -- preview -------------------------------------------------------------------------------
@@ -214,7 +218,8 @@ class AnalysePanel(QWidget):
             raise InputError("No model can do this task.", hint="Open a model folder that can.")
         labels = parse_labels(self.labels_edit.text())
         engine = EngineOptions(chunking=self.chunk.isChecked(), stride=self.stride.value(), labels=labels,
-                               template=self.template_edit.text().strip())
+                               template=self.template_edit.text().strip(),
+                               task_options=self.text_tasks.options(self.task.currentData()))
         return AnalyseRequest(paths=paths, task=self.task.currentData(), model=spec,
                               read=self.inputs.read_options(), engine=engine, device=self.context.device,
                               precision=self.context.precision)
@@ -357,8 +362,11 @@ class AnalysePanel(QWidget):
     def _on_caught_up(self) -> None:
         """The run ended and the table holds every result it wrote."""
         if self._ended == "done" and self.model.sort_column is None:
-            # rows arrive in length-sorted batches; show them in input order
-            self.results.table.sortByColumn(COLUMNS.index("File"), Qt.SortOrder.AscendingOrder)
+            if self.last_request is not None and self.last_request.task == "question-answering":
+                # every document was asked the same question: the best answers first
+                self.results.table.sortByColumn(COLUMNS.index("Score"), Qt.SortOrder.DescendingOrder)
+            else:  # rows arrive in length-sorted batches; show them in input order
+                self.results.table.sortByColumn(COLUMNS.index("File"), Qt.SortOrder.AscendingOrder)
         elif self._ended == "cancelled":
             self.status.setText(f"Cancelled. {self.model.total_rows:,} results are saved; Analyse again to resume.")
         self.sig_results_shown.emit()
@@ -369,6 +377,8 @@ class AnalysePanel(QWidget):
             self.chart.set_counts("Top entities by count", self.entity_counts.most_common(15))
         elif task == "sentence-similarity":
             self.chart.set_counts("Embeddings have no labels to count.", [])
+        elif task in ("summarization", "translation"):
+            self.chart.set_counts("Summaries and translations have no labels to count: click a row to read one.", [])
         else:
             self.chart.set_counts("Label distribution", self.model.label_counts())
 

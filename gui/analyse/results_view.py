@@ -55,7 +55,19 @@ def detail_html(record: dict) -> str:
         head.append(f"embedding of {record['shape'][0]} numbers")
     if record.get("flags"):
         head.append(f"<span style='color:#b71c1c'>flags: {html.escape(', '.join(record['flags']))}</span>")
-    return " · ".join(head) + "<hr>" + highlighted_html(record.get("text", ""), record.get("entities") or [])
+    marks = record.get("entities") or []
+    if "answer" in record:  # question answering: the answer highlighted where it was found
+        head.append(f"Q: {html.escape(str(record.get('question', '')))} → <b>{html.escape(record['answer']) or '(no answer)'}"
+                    f"</b> ({float(record.get('score') or 0):.4f}), characters {record.get('start')}–{record.get('end')}")
+        if record["answer"]:
+            marks = [{"start": record["start"], "end": record["end"], "entity_group": "ANSWER",
+                      "score": record.get("score") or 0.0}]
+    output = record.get("summary_text", record.get("translation_text"))
+    if output is not None:  # summarisation / translation: the output above its source
+        what = "Summary" if "summary_text" in record else "Translation"
+        chunks = f" (the chunk outputs of {record['chunks']} chunks, joined)" if record.get("chunks") else ""
+        output = f"<p><b>{what}{chunks}:</b> {html.escape(output) or '<i>(empty)</i>'}</p>"
+    return " · ".join(head) + (output or "") + "<hr>" + highlighted_html(record.get("text", ""), marks)
 
 
 class ResultsView(QWidget):

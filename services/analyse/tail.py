@@ -44,6 +44,8 @@ def table_row(row: dict) -> TableRow:
     label = predicted_label(row)
     if label is None and "entities" in row:
         label = f"{len(row['entities'])} entities"
+    if label is None and "answer" in row:  # question answering: the answer (its score is the row's score)
+        label = row["answer"][:80] or "(no answer)"
     gold = row.get("gold")
     return TableRow(str(row.get("file") or ""), int(row.get("line") or 0), label, predicted_score(row),
                     None if gold in (None, "") else str(gold), tuple(row.get("flags") or ()))
