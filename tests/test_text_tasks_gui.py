@@ -266,3 +266,31 @@ def test_analyse_summaries_in_chunks_and_translations(qtbot, analyse_panel, tmp_
     panel.chunk.setChecked(False)
     analyse_and_wait(qtbot, panel)
     assert all("translation_text" in panel.model.record(r) for r in range(2))
+
+
+# -- Library / Hub -----------------------------------------------------------------------------------
+def test_hub_course_list_offers_a_checkpoint_for_each_task(qtbot, main_window):
+    from services.library.hub import recommended_models
+
+    by_task = {}
+    for model in recommended_models():
+        by_task.setdefault(model.task, []).append(model.repo_id)
+    assert by_task["question-answering"] == ["distilbert-base-cased-distilled-squad", "deepset/roberta-base-squad2"]
+    assert by_task["summarization"] == ["t5-small", "sshleifer/distilbart-cnn-12-6"]
+    assert by_task["translation"] == ["Helsinki-NLP/opus-mt-en-fr"]
+    library = main_window.panels["LibraryDock"]
+    dialog = library.open_hub()
+    rows = {dialog.table.item(r, 0).text(): dialog.table.item(r, 1).text() for r in range(dialog.table.rowCount())}
+    assert rows["deepset/roberta-base-squad2"] == "QA" and rows["t5-small"] == "summarise"
+    assert rows["Helsinki-NLP/opus-mt-en-fr"] == "translate"
+    dialog.resize(1000, 520)
+    shoot(dialog, "hub-course-list")
+    dialog.close()
+
+
+def test_library_lists_the_tasks_of_qa_and_seq2seq_models(tiny_bert_qa, tiny_t5, tiny_marian):
+    from services.library.scan import describe_folder
+
+    assert "question-answering" in describe_folder(tiny_bert_qa, "folder").tasks
+    assert describe_folder(tiny_t5, "folder").tasks == ["summarization", "translation"]
+    assert describe_folder(tiny_marian, "folder").tasks == ["summarization", "translation"]

@@ -22,6 +22,9 @@ TASK_SHORT = {
     "fill-mask": "fill-mask",
     "sentence-similarity": "similarity",
     "text-generation": "generate",
+    "question-answering": "QA",
+    "summarization": "summarise",
+    "translation": "translate",
 }
 
 

@@ -25,6 +25,11 @@ RECOMMENDED = [
     ("facebook/bart-large-mnli", "zero-shot-classification", "Zero-shot classification with an NLI head"),
     ("bert-base-uncased", "fill-mask", "The classic BERT: tokenizer and fill-mask"),
     ("xlnet-base-cased", "text-generation", "XLNet: a SentencePiece tokenizer to compare with BERT's"),
+    ("distilbert-base-cased-distilled-squad", "question-answering", "Question answering (SQuAD), small and fast"),
+    ("deepset/roberta-base-squad2", "question-answering", "Question answering that can say 'no answer' (SQuAD 2.0)"),
+    ("t5-small", "summarization", "T5: summarise, or translate English to French/German/Romanian (task prefixes)"),
+    ("sshleifer/distilbart-cnn-12-6", "summarization", "News summaries (distilled BART, CNN/DailyMail)"),
+    ("Helsinki-NLP/opus-mt-en-fr", "translation", "English → French (Marian; needs sentencepiece)"),
 ]
 
 # Weight files of other frameworks (never needed with PyTorch) and optional export folders.
