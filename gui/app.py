@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -22,6 +23,11 @@ WINDOW_SHOWN_MARKER = "WORKBENCH_WINDOW_SHOWN"
 # ... and once the start-up job has imported torch/transformers on its worker, one of these lines.
 HEAVY_IMPORTS_MARKER = "WORKBENCH_TORCH_READY"
 HEAVY_IMPORTS_FAILED_MARKER = "WORKBENCH_TORCH_FAILED"
+# With WORKBENCH_DEBUG_VISIT_PANELS=1 as well, every dock is then raised in turn so that it paints (and makes
+# what it makes on first paint: plots, pickers), then this line lists them (packaging/smoke_test).
+VISIT_PANELS_ENV = "WORKBENCH_DEBUG_VISIT_PANELS"
+PANELS_MARKER = "WORKBENCH_PANELS_SHOWN"
+VISIT_PANEL_MS = 400
 DEBUG_STARTUP_ENV = "WORKBENCH_DEBUG_STARTUP"
 ICONS_DIR = Path(__file__).resolve().parents[1] / "resources" / "icons"
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
@@ -35,6 +41,24 @@ def app_icon() -> QIcon:
         if path.is_file():
             icon.addFile(str(path))
     return icon
+
+
+def visit_panels(window: MainWindow, done) -> None:
+    """Raise each dock for a moment, in order, then call ``done(titles)`` (a start-up check of every panel)."""
+    docks = list(window.docks.values())
+    visited: list[str] = []
+
+    def next_dock() -> None:
+        if not docks:
+            done(visited)
+            return
+        dock = docks.pop(0)
+        dock.show()
+        dock.raise_()
+        visited.append(dock.windowTitle())
+        QTimer.singleShot(VISIT_PANEL_MS, next_dock)
+
+    next_dock()
 
 
 def create_window(settings: Settings | None = None) -> MainWindow:
@@ -64,6 +88,9 @@ def run_gui(argv: list[str] | None = None, *, started_at: float | None = None, n
             job.result.connect(lambda devices: print(
                 f"{HEAVY_IMPORTS_MARKER} {time.perf_counter() - started_at:.3f} "
                 f"{','.join(getattr(d, 'name', str(d)) for d in devices)}", flush=True))
+            if os.environ.get(VISIT_PANELS_ENV) == "1":
+                job.finished.connect(lambda: visit_panels(window, lambda titles: print(
+                    f"{PANELS_MARKER} {','.join(titles)}", flush=True)))
             job.error.connect(lambda error: print(f"{HEAVY_IMPORTS_FAILED_MARKER} {type(error).__name__}: {error}",
                                                   flush=True))
 

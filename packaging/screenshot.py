@@ -31,7 +31,7 @@ def wait_for(process: subprocess.Popen, marker: str, timeout: float) -> str:
 
 
 def main() -> int:
-    bundle = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "dist" / "TransformersWorkbench")
+    bundle = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "dist" / "TransformersWorkbench").resolve()
     out = Path(sys.argv[2] if len(sys.argv) > 2 else ROOT / "docs" / "bundle.png")
     if shutil.which("Xvfb") is None:
         raise SystemExit("Xvfb is not installed (apt-get install xvfb)")
