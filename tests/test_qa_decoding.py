@@ -71,6 +71,7 @@ def test_ties_go_to_the_earlier_then_shorter_span():
     w = window({6: 5.0, 8: 5.0}, {6: 5.0, 8: 5.0})
     result = decode([w], CONTEXT, top_k=3, max_answer_len=1)
     assert [a["answer"] for a in result["answers"][:2]] == ["alpha", "gamma"]
+    assert [(a, b) for _s, a, b in window_spans(w, 1, 2).spans] == [(6, 6), (8, 8)]  # the window's own order
     assert result["answers"][0]["score"] == pytest.approx(result["answers"][1]["score"])
     # same start, equal score: the shorter span first
     w = window({6: 5.0}, {6: 5.0, 7: 5.0})
@@ -163,14 +164,16 @@ def test_spans_never_join_two_windows():
         assert inside_a or inside_b
 
 
-def test_windows_are_ranked_together_and_overlaps_counted_once():
-    a = long_window(["alpha", "beta", "gamma"], {"gamma": 3.0}, {"gamma": 3.0})
-    b = long_window(["gamma", "delta", "epsilon"], {"gamma": 5.0}, {"gamma": 5.0})  # 'gamma' again, likelier
+@pytest.mark.parametrize("likelier", [0, 1])
+def test_windows_are_ranked_together_and_overlaps_counted_once(likelier):
+    logits = [3.0, 5.0] if likelier == 1 else [5.0, 3.0]  # 'gamma' is in both windows; one is surer
+    a = long_window(["alpha", "beta", "gamma"], {"gamma": logits[0]}, {"gamma": logits[0]})
+    b = long_window(["gamma", "delta", "epsilon"], {"gamma": logits[1]}, {"gamma": logits[1]})
     result = decode([a, b], LONG, top_k=50)
     gammas = [x for x in result["answers"] if x["answer"] == "gamma"]
     assert len(gammas) == 1
-    assert gammas[0]["score"] == pytest.approx(window_spans(b, 15, 1).spans[0][0])
-    assert result["answer"] == "gamma" and result["best_window"] == 1
+    assert gammas[0]["score"] == pytest.approx(window_spans([a, b][likelier], 15, 1).spans[0][0])
+    assert result["answer"] == "gamma" and result["best_window"] == likelier
 
 
 def test_no_answer_wins_when_the_cls_score_beats_every_span():
@@ -203,6 +206,15 @@ def test_offsets_with_spaces_are_trimmed_and_answers_stay_substrings():
     w = Window([0, 5, 0, 0], [0, 0, 5, 0], [False, True, True, False], offsets)
     result = decode([w], context)
     assert result["answer"] == "alpha  beta" == context[result["start"]:result["end"]]
+
+
+def test_top_k_counts_distinct_texts_not_token_spans():
+    """Two pieces of one word widen to the same text: the window still yields top_k different answers."""
+    context = "unbelievable story"
+    offsets = [(0, 0), (0, 12), (0, 12), (0, 12), (13, 18), (0, 0)]  # un ##believ ##able → one word
+    w = Window([0, 9, 8, 7, 1, 0], [0, 0, 0, 9, 5, 0], [False, True, True, True, True, False], offsets)
+    result = decode([w], context, top_k=2)
+    assert [a["answer"] for a in result["answers"]] == ["unbelievable", "unbelievable story"]
 
 
 def test_window_checks_its_arrays():

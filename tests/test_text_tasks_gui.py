@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from gui.run.text_task_views import highlighted_html
+from gui.run.text_task_views import HIGHLIGHT, highlighted_html
 
 TIMEOUT = 120_000  # generous: CI machines are shared; nothing here asserts a duration
 CONTEXT = ("Maria Lopez joined Acme Corporation in Berlin last spring. Before that she spent six years at a small "
@@ -43,9 +43,13 @@ def run_panel(main_window):
 
 
 def test_highlighting_escapes_and_marks_the_answer():
+    import re
+
     page = highlighted_html("a <b> & c", 2, 5, [(0, 1), (3, 9)])
     assert "&lt;b&gt;" in page and "<b>" not in page.replace("&lt;b&gt;", "")
     assert page.count("<span") == 2  # (3, 9) overlaps the answer and is left out
+    marked = re.findall(r"<span style='([^']*)'[^>]*>(.*?)</span>", page)
+    assert marked == [("background:#e3edf9", "a"), (HIGHLIGHT, "&lt;b&gt;")]
 
 
 # -- Run panel ----------------------------------------------------------------------------------------
@@ -163,7 +167,8 @@ def test_internals_plots_start_and_end_logits_and_explains_the_span(qtbot, main_
     best = window["spans"][0]
     assert view.table.item(0, 0).text() == best["text"]
     text = view.explain.text()
-    assert "belong to the context" in text and f"{best['score']:.5f}" in text
+    assert f"{sum(window['context'])} of its {len(window['tokens'])} tokens belong to the context" in text
+    assert f"{best['score']:.5f}" in text and f"at most {detail['settings']['max_answer_len']} tokens" in text
     assert (detail["answer"] or "(no answer)") in panel.verdict.text()
     items = view.plot.getPlotItem().items
     assert sum(type(item).__name__ == "BarGraphItem" for item in items) == 2  # start and end logits
