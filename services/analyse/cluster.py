@@ -162,7 +162,7 @@ class RaySession:
         data.enable_progress_bars = False  # our own progress line on stderr
         data.print_on_execution_start = False
         data.raise_original_map_exception = True  # an actor's InputError reaches us as itself
-        logging.getLogger("ray.data").setLevel(logging.ERROR)
+        logging.getLogger("ray.data").setLevel(logging.CRITICAL)  # errors reach the user as exceptions, once
 
     @staticmethod
     def _loopback_only() -> None:
@@ -325,13 +325,11 @@ def analyse_on_ray(request: AnalyseRequest, results_path: str | Path | None = No
                         complete = False
                         break
             wall = time.monotonic() - began
-        except WorkbenchError:
-            raise
-        except Exception as error:  # a Ray error that carries one of ours: the user reads ours
+        except Exception as error:  # a Ray error that carries one of ours (from an actor): the user reads ours
             mine = _user_error(error)
-            if mine is None:
+            if mine is None or mine is error:
                 raise
-            raise type(mine)(mine.message, hint=mine.hint) from None
+            raise mine from None
         finally:
             session.close()
     finally:

@@ -72,6 +72,10 @@ def records_from_columns(batch) -> list[Record]:
 
 
 def node_name() -> str:
+    """This machine as an error message names it: host name, and its Ray node address inside Ray."""
+    ray = sys.modules.get("ray")
+    if ray is not None and getattr(ray, "is_initialized", lambda: False)():
+        return f"{socket.gethostname()} ({ray.util.get_node_ip_address()})"
     return socket.gethostname()
 
 
