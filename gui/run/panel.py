@@ -268,7 +268,7 @@ class RunPanel(QWidget):
         self.views[task].clear()
         if task == "question-answering":
             self.views[task].set_context(texts[0])
-        self._started = time.monotonic()
+        self._started = None  # when the load job starts running, not while it waits in its lane
 
         def load(progress, cancel):
             from services.core.models import default_host
@@ -316,9 +316,23 @@ class RunPanel(QWidget):
     def _watch(self, job: Job, message: str) -> None:
         self.job = job
         self.status.setText(message)
+        self._on_waiting(job, job.waiting_for if job.is_waiting else "", message)
         self.cancel_button.setEnabled(True)
+        job.waiting.connect(lambda title, job=job, message=message: self._on_waiting(job, title, message))
+        job.started.connect(lambda job=job, message=message: self._on_started(job, message))
         job.error.connect(lambda error, job=job: self._on_failed(job, error))
         job.cancelled.connect(lambda job=job: self._on_cancelled(job))
+
+    def _on_waiting(self, job: Job, title: str, message: str) -> None:
+        """A job queued behind another in the model lane (e.g. training) says so; Cancel stops the wait."""
+        if job is self.job:
+            self.status.setText(f"Waiting for: {title} (Cancel stops waiting)" if title else message)
+
+    def _on_started(self, job: Job, message: str) -> None:
+        if job is self.job:
+            if self._started is None:
+                self._started = job.started_at
+            self.status.setText(message)
 
     def _on_stream(self, job: Job, event) -> None:
         if job is self.job and isinstance(event.data, str):
@@ -338,7 +352,9 @@ class RunPanel(QWidget):
             self._show_notice(f"The text was longer than the model's limit of {limit} tokens, so it was truncated: "
                               "the result covers only the part that fits.", kind="truncated")
         self.last_results = results
-        self._end(f"Done in {time.monotonic() - self._started:.2f} s", "done")
+        check = self.last_run.get("check")
+        shown = f" · {check.summary()}" if check is not None and (check.requested != "float32" or check.notes) else ""
+        self._end(f"Done in {time.monotonic() - self._started:.2f} s{shown}", "done")
         self.sig_result.emit(task, results)
 
     def _on_failed(self, job: Job, error: BaseException) -> None:
