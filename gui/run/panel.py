@@ -352,9 +352,7 @@ class RunPanel(QWidget):
             self._show_notice(f"The text was longer than the model's limit of {limit} tokens, so it was truncated: "
                               "the result covers only the part that fits.", kind="truncated")
         self.last_results = results
-        check = self.last_run.get("check")
-        shown = f" · {check.summary()}" if check is not None and (check.requested != "float32" or check.notes) else ""
-        self._end(f"Done in {time.monotonic() - self._started:.2f} s{shown}", "done")
+        self._end(f"Done in {time.monotonic() - self._started:.2f} s", "done")
         self.sig_result.emit(task, results)
 
     def _on_failed(self, job: Job, error: BaseException) -> None:
