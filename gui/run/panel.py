@@ -262,7 +262,7 @@ class RunPanel(QWidget):
         settings.set(Key.RUN_TEXT, self.input.toPlainText())
         settings.set(Key.RUN_TEXT_B, self.input_b.toPlainText())
         settings.set(Key.RUN_LABELS, self.options.labels.text())
-        device, dtype = self.context.device, self.context.dtype
+        device, precision = self.context.device, self.context.precision
         self.last_run = {"task": task, "spec": spec, "texts": texts, "options": options, "device": device}
         self.notice.hide()
         self.views[task].clear()
@@ -279,7 +279,11 @@ class RunPanel(QWidget):
                 from services.run.question_answering import check_question
 
                 check_question(options.get("question"))
-            return default_host.get(spec, task, device=device, dtype=dtype, progress=progress, cancel=cancel)
+            from services.core import precision as precisions
+
+            # float32, or the chosen precision after its agreement check (once per model and setting)
+            return precisions.load(spec, task, device=device, precision=precision, host=default_host,
+                                   options=precisions.engine_options(task, options), progress=progress, cancel=cancel)
 
         name = "the built-in model" if spec == "builtin" else spec.rstrip("/\\").rsplit("/", 1)[-1]
         job = self.context.runner.submit(f"Loading {name}", load, lane="model", key="run")
@@ -291,7 +295,10 @@ class RunPanel(QWidget):
         if load_job is not self.job or self.last_run is None:
             return
         run = self.last_run
+        run["check"] = loaded.check
         self.context.sig_model_loaded.emit(loaded.info.display_name, run["task"])
+        if loaded.check is not None:
+            self.context.sig_precision_checked.emit(loaded.check)
         task, texts, options = run["task"], run["texts"], run["options"]
 
         def infer(progress, cancel):
@@ -352,7 +359,9 @@ class RunPanel(QWidget):
             self._show_notice(f"The text was longer than the model's limit of {limit} tokens, so it was truncated: "
                               "the result covers only the part that fits.", kind="truncated")
         self.last_results = results
-        self._end(f"Done in {time.monotonic() - self._started:.2f} s", "done")
+        check = self.last_run.get("check")
+        shown = f" · {check.summary()}" if check is not None and (check.requested != "float32" or check.notes) else ""
+        self._end(f"Done in {time.monotonic() - self._started:.2f} s{shown}", "done")
         self.sig_result.emit(task, results)
 
     def _on_failed(self, job: Job, error: BaseException) -> None:
