@@ -71,7 +71,9 @@ def ensure_venv(clean: bool) -> None:
     if not clean and venv_python().exists() and stamp.is_file() and stamp.read_text().strip() == digest:
         print(f"build venv: reusing {VENV} (requirements unchanged)")
         return
-    if VENV.exists():
+    if VENV.is_symlink():
+        VENV.unlink()
+    elif VENV.exists():
         shutil.rmtree(VENV)
     run([sys.executable, "-m", "venv", VENV])
     # The app's dependencies only: the app itself is collected from this source tree, not installed.

@@ -1,5 +1,8 @@
 """A picture of the bundled app's window: ``.venv/bin/python packaging/screenshot.py [BUNDLE] [OUT.png]``.
 
+``--click X,Y`` (with xdotool) clicks there once the app is ready, ``--settle S`` waits S seconds before the
+grab: e.g. ``--click 49,345 --settle 30`` presses the Run panel's Run button at the default window size.
+
 Starts Xvfb, runs the bundle there as a real X11 window (Qt's xcb plugin from the bundle), waits until the
 window has painted and imported torch/transformers (WORKBENCH_DEBUG_STARTUP=1), then grabs the screen with
 Qt from this Python (PySide6 in the dev venv) and crops it to the window. Needs Debian's xvfb and the xcb
@@ -8,6 +11,7 @@ libraries listed in docs (design notes, "Testing as a user would").
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -31,8 +35,14 @@ def wait_for(process: subprocess.Popen, marker: str, timeout: float) -> str:
 
 
 def main() -> int:
-    bundle = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "dist" / "TransformersWorkbench").resolve()
-    out = Path(sys.argv[2] if len(sys.argv) > 2 else ROOT / "docs" / "bundle.png")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("bundle", nargs="?", default=str(ROOT / "dist" / "TransformersWorkbench"))
+    parser.add_argument("out", nargs="?", default=str(ROOT / "docs" / "bundle.png"))
+    parser.add_argument("--click", action="append", default=[], metavar="X,Y")
+    parser.add_argument("--settle", type=float, default=1.0, metavar="S")
+    args = parser.parse_args()
+    bundle = Path(args.bundle).resolve()
+    out = Path(args.out)
     if shutil.which("Xvfb") is None:
         raise SystemExit("Xvfb is not installed (apt-get install xvfb)")
     display = ":97"
@@ -48,11 +58,15 @@ def main() -> int:
                                stderr=subprocess.DEVNULL, text=True)
         print(wait_for(app, "WORKBENCH_WINDOW_SHOWN", 120))
         print(wait_for(app, "WORKBENCH_TORCH_READY", 300))
-        time.sleep(1.0)  # let the device widgets repaint after the start-up job
+        for point in args.click:
+            x, y = point.split(",")
+            subprocess.run(["xdotool", "mousemove", x, y, "click", "1"], env=dict(os.environ, DISPLAY=display),
+                           check=True)
+        time.sleep(args.settle)  # let the app repaint after the start-up job (and the clicks)
         os.environ.update(DISPLAY=display, QT_QPA_PLATFORM="xcb")
         from PySide6.QtGui import QGuiApplication
 
-        grabber = QGuiApplication(sys.argv[:1])  # noqa: F841
+        grabber = QGuiApplication([sys.argv[0]])  # noqa: F841
         screen = QGuiApplication.primaryScreen()
         picture = screen.grabWindow(0)
         image = picture.toImage()
