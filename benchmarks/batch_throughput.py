@@ -1,7 +1,9 @@
 """Throughput of the Analyse engine against ``transformers.pipeline`` on the same texts and model.
 
 In one process: builds a 2-label text classifier on the built-in encoder (all-MiniLM-L6-v2 with a
-random head, saved to a temporary folder), writes a file of English sentences of mixed length
+head fitted in a few seconds to the sentiment of the sentences' first adjective, so that most labels
+are clear-cut and agreement between precisions measures the precision rather than the coin flips of
+a random head; saved to a temporary folder), writes a file of English sentences of mixed length
 generated from this script's own word lists, reads it back with the Analyse reader, then times
 
   (a) ``pipeline`` called once per text,
@@ -70,7 +72,19 @@ def write_sentences(path: Path, count: int, seed: int) -> None:
             handle.write(sentence(rng) + "\n")
 
 
-def build_classifier(folder: Path) -> Path:
+POSITIVE = {"wonderful", "brilliant", "cheap", "friendly", "clean", "charming", "quick", "delightful", "reliable"}
+
+
+def sentiment(text: str) -> int:
+    """The label the head is fitted to: the first adjective's sentiment (1 positive, 0 negative)."""
+    for word in text.lower().replace(".", " ").replace("!", " ").split():
+        if word in ADJECTIVES:
+            return int(word in POSITIVE)
+    return 0
+
+
+def build_classifier(folder: Path, examples: int = 400, seed: int = 1) -> Path:
+    """The built-in encoder with a 2-label head fitted (encoder frozen) to :func:`sentiment`."""
     from transformers import AutoTokenizer, BertForSequenceClassification
 
     from services.core.model_info import builtin_model_path
@@ -79,11 +93,30 @@ def build_classifier(folder: Path) -> Path:
 
     torch.manual_seed(0)
     source = builtin_model_path()
+    tokenizer = AutoTokenizer.from_pretrained(str(source))
     model = BertForSequenceClassification.from_pretrained(str(source), num_labels=2,
                                                           id2label={0: "negative", 1: "positive"},
                                                           label2id={"negative": 0, "positive": 1})
+    rng = random.Random(seed)
+    texts = [sentence(rng) for _ in range(examples)]
+    labels = torch.tensor([sentiment(t) for t in texts])
+    model.eval()
+    with torch.inference_mode():
+        pooled = torch.cat([model.bert(**tokenizer(texts[i:i + 64], padding=True, return_tensors="pt")).pooler_output
+                            for i in range(0, examples, 64)])
+    pooled = pooled.clone()
+    head = model.classifier
+    optimizer = torch.optim.Adam(head.parameters(), lr=0.05)
+    for _ in range(300):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(head(pooled), labels)
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        accuracy = (head(pooled).argmax(-1) == labels).float().mean().item()
+    print(f"head fitted on {examples} labelled sentences (encoder frozen): training accuracy {accuracy:.3f}")
     model.save_pretrained(folder)
-    AutoTokenizer.from_pretrained(str(source)).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
     return folder
 
 
