@@ -327,9 +327,10 @@ def test_empty_text(qtbot, main_window, panel, tiny_classifier):
 
 
 def test_a_model_that_cannot_do_any_run_task(qtbot, main_window, panel, tiny_classifier, tmp_path):
-    folder = tmp_path / "t5-like"
+    folder = tmp_path / "whisper-like"  # speech to text: no task of the Run panel (T5 now summarises/translates)
     folder.mkdir()
-    (folder / "config.json").write_text(json.dumps({"model_type": "t5", "architectures": ["T5ForConditionalGeneration"]}))
+    (folder / "config.json").write_text(json.dumps({"model_type": "whisper", "is_encoder_decoder": True,
+                                                    "architectures": ["WhisperForConditionalGeneration"]}))
     main_window.open_model_folder(str(folder))
     assert "cannot do any task the Run panel offers" in gui.dialogs.shown_errors[-1]
     _recovers(qtbot, main_window, panel, tiny_classifier)
