@@ -47,15 +47,44 @@ def _entries(args=None, include_cache: bool = True):
     return list_models(extra_dirs=extra, include_cache=include_cache)
 
 
+# Columns of `library list`: (header, widest a cell may be before it wraps; 0 = never wraps). A cell wraps
+# between words (tasks between names), never inside one; PATH comes last and is printed whole.
+COLUMNS = (("NAME", 40), ("SOURCE", 0), ("ARCHITECTURE", 34), ("TASKS", 26), ("LABELS", 24), ("PARAMS", 0),
+           ("SIZE", 0), ("FORMAT", 0), ("TOKENIZER", 24), ("MODIFIED", 0), ("PROBLEM", 40), ("PATH", 0))
+
+
 def _human(entry) -> list[str]:
     from services.library.ops import format_size
 
     params = f"{entry.parameters / 1e6:.1f}M" if entry.parameters else "?"
     modified = datetime.datetime.fromtimestamp(entry.modified).strftime("%Y-%m-%d") if entry.modified else ""
     fmt = entry.format + (" !" if entry.pickle_weights else "")
-    return [entry.name, entry.source, entry.architecture or "-", ",".join(entry.tasks) or "-",
-            ",".join(entry.labels[:4]) + ("…" if len(entry.labels) > 4 else ""), params, format_size(entry.size_bytes),
-            fmt, entry.tokenizer_class, modified, entry.problem]
+    return [entry.name, entry.source, entry.architecture or "-", ", ".join(entry.tasks) or "-",
+            ", ".join(entry.labels[:4]) + (" …" if len(entry.labels) > 4 else ""), params,
+            format_size(entry.size_bytes), fmt, entry.tokenizer_class, modified, entry.problem, str(entry.path)]
+
+
+def _wrap(cell: str, width: int) -> list[str]:
+    """The lines of one cell: whole when ``width`` is 0 or it fits, else wrapped between words (a word
+    longer than the width gets a line of its own, uncut)."""
+    import textwrap
+
+    if not width or len(cell) <= width:
+        return [cell]
+    return textwrap.wrap(cell, width, break_long_words=False, break_on_hyphens=False) or [""]
+
+
+def format_table(rows: list[list[str]]) -> str:
+    """Rows as aligned columns; a row whose cells wrap takes several lines."""
+    header = [name for name, _ in COLUMNS]
+    wrapped = [[_wrap(cell, limit) for cell, (_, limit) in zip(row, COLUMNS)] for row in [header] + rows]
+    widths = [max(len(line) for row in wrapped for line in row[i]) for i in range(len(COLUMNS))]
+    lines = []
+    for row in wrapped:
+        for index in range(max(len(cell) for cell in row)):
+            parts = [(cell[index] if index < len(cell) else "").ljust(width) for cell, width in zip(row, widths)]
+            lines.append("  ".join(parts).rstrip())
+    return "\n".join(lines)
 
 
 def list_command(args) -> int:
@@ -63,12 +92,7 @@ def list_command(args) -> int:
     if args.json:
         print(json.dumps([e.to_json() for e in entries], indent=2))
         return 0
-    header = ["NAME", "SOURCE", "ARCHITECTURE", "TASKS", "LABELS", "PARAMS", "SIZE", "FORMAT", "TOKENIZER",
-              "MODIFIED", "PROBLEM"]
-    rows = [header] + [_human(e) for e in entries]
-    widths = [min(40, max(len(row[i]) for row in rows)) for i in range(len(header))]
-    for row in rows:
-        print("  ".join(cell[:40].ljust(width) for cell, width in zip(row, widths)).rstrip())
+    print(format_table([_human(e) for e in entries]))
     if any(e.pickle_weights for e in entries):
         print("\n! pickle (.bin) weights can run code when loaded; prefer safetensors.", file=sys.stderr)
     return 0

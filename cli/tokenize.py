@@ -15,15 +15,31 @@ def register(subparsers) -> None:
     parser.add_argument("--model", default="builtin", help='"builtin" or a model/tokenizer folder (default: builtin)')
     parser.add_argument("--pair", metavar="TEXT2", help="a second segment (sentence pair)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("text", help="the text to tokenize")
+    parser.add_argument("text", nargs="+", help="the text to tokenize (quote it when it has spaces)")
     parser.set_defaults(handler=run)
+
+
+def check_one_text(texts: list[str], pair: str | None) -> str:
+    """The one text to tokenize; two or more say how to pass a second segment (or a text with spaces)."""
+    from services.core.errors import InputError
+
+    if len(texts) == 1:
+        return texts[0]
+    shown = " ".join(f'"{t}"' for t in texts[:3]) + (" …" if len(texts) > 3 else "")
+    if len(texts) == 2 and pair is None:
+        raise InputError(f"tokenize takes one text, got 2 ({shown}).",
+                         hint=f'For a sentence pair pass the second segment with --pair: tokenize "{texts[0]}" '
+                              f'--pair "{texts[1]}". For one text with spaces, put it in quotes.')
+    raise InputError(f"tokenize takes one text, got {len(texts)} ({shown}).",
+                     hint="Put a text with spaces in quotes; a second segment goes after --pair.")
 
 
 def run(args) -> int:
     from services.tokenizer.inspect import describe_roles, encode, load_tokenizer, role_name
 
+    text = check_one_text(args.text, args.pair)
     handle = load_tokenizer(args.model)
-    encoding = encode(handle, args.text, args.pair)
+    encoding = encode(handle, text, args.pair)
     if args.json:
         print(json.dumps(encoding.to_json(handle.tokenizer), ensure_ascii=False))
         return 0

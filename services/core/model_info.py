@@ -28,10 +28,35 @@ def builtin_model_path() -> Path:
 
 
 def resolve_model_path(spec: str | os.PathLike) -> Path:
-    """``"builtin"`` → the built-in model's folder; anything else is taken as a folder path."""
-    if str(spec) == BUILTIN:
+    """The folder ``spec`` names: ``"builtin"``, a folder path, a library model's name, or a repo id in the
+    Hugging Face cache (``org/name``, its newest snapshot). A path that exists wins over a name; a name that
+    matches nothing comes back as a path (so the caller's "does not exist" names what was typed)."""
+    if str(spec) in (BUILTIN, "built-in"):
         return builtin_model_path()
-    return Path(spec).expanduser()
+    path = Path(spec).expanduser()
+    if isinstance(spec, os.PathLike) or path.exists() or path.is_absolute():
+        return path
+    return _named_model(str(spec)) or path
+
+
+def _named_model(name: str) -> Path | None:
+    """A library model called ``name``, else the Hugging Face cache's snapshot of repo ``name``."""
+    from services.core.paths import default_library_dir
+
+    library = Path(os.environ.get("WORKBENCH_LIBRARY") or default_library_dir()).expanduser()
+    if "/" not in name and "\\" not in name and (library / name / "config.json").is_file():
+        return library / name
+    if name.count("/") == 1 and not name.startswith("."):
+        from services.library.hf_cache import hf_cache_dir  # noqa: PLC0415 - the cache's location, read lazily
+
+        repo = hf_cache_dir() / ("models--" + name.replace("/", "--"))
+        snapshots = [p for p in (repo / "snapshots").glob("*") if (p / "config.json").is_file()]
+        ref = repo / "refs" / "main"
+        if ref.is_file() and (repo / "snapshots" / ref.read_text(encoding="utf-8").strip()) in snapshots:
+            return repo / "snapshots" / ref.read_text(encoding="utf-8").strip()
+        if snapshots:
+            return max(snapshots, key=lambda p: p.stat().st_mtime)
+    return None
 
 
 def pooling_of(folder: Path) -> tuple[str, int | None]:
@@ -103,6 +128,9 @@ def inspect_model(spec: str | os.PathLike) -> ModelInfo:
     """Describe the model folder ``spec`` (or the built-in one) or raise :class:`ModelError`."""
     folder = resolve_model_path(spec)
     if not folder.exists():
+        if not folder.is_absolute() and len(folder.parts) == 1:  # a bare name: neither a folder nor a library model
+            raise ModelError(f"No model named '{spec}': not in the library, the Hugging Face cache or this folder.",
+                             hint="`library list` shows the names; a folder path or 'builtin' works too.")
         raise ModelError(f"Model folder '{folder}' does not exist: it was deleted, renamed or moved, or the path is "
                          "mistyped.", hint="Choose the model again from the list: it shows what is on disk now.")
     if not folder.is_dir():
