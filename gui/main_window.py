@@ -213,11 +213,12 @@ class MainWindow(QMainWindow):
                                     "sample of texts before it is used.")
 
     def _show_precision_check(self, check) -> None:
-        """The setting and what the last model run used: "Precision: auto · bfloat16: 2.3× faster, ..."."""
+        """The setting and what the last model run used: "Precision: auto → bfloat16: 2.3× faster, ..."."""
         if check is None:
             return
-        self.dtype_label.setText(f"Precision: {check.requested} · {check.summary()}")
-        details = [check.summary()] + list(check.notes)
+        shown = check.outcome() if check.requested == check.precision else f"{check.requested} → {check.outcome()}"
+        self.dtype_label.setText(f"Precision: {shown}")
+        details = [check.summary()] + ([check.reason] if check.reason else []) + list(check.notes)
         if check.texts:
             details.append(f"Checked on {check.texts} texts ({check.sample}): {check.tolerance.describe(check.task)}.")
         self.dtype_label.setToolTip("\n".join(details))

@@ -92,9 +92,11 @@ def test_unsupported_precision_falls_back_to_float32_and_says_so(tiny_classifier
     loaded = P.load(tiny_classifier, "text-classification", precision="bfloat16", texts=sample, host=ModelHost())
     assert loaded.dtype == "float32" and next(loaded.model.parameters()).dtype == torch.float32
     assert "bfloat16 is not supported on this CPU" in loaded.check.notes[0]
-    assert "float32 is used instead" in loaded.check.summary()
+    assert "float32 is used instead" in loaded.check.notes[0]
+    assert loaded.check.summary() == "float32: bfloat16 not supported here"
     float16 = P.load(tiny_classifier, "text-classification", precision="float16", texts=sample, host=ModelHost())
-    assert float16.dtype == "float32" and "GPUs only" in float16.check.summary()
+    assert float16.dtype == "float32" and "GPUs only" in float16.check.notes[0]
+    assert float16.check.summary() == "float32: float16 not supported here"
 
 
 def test_float16_weights_on_cpu_run_as_float32_and_say_so(tmp_path, tiny_classifier, sample, bf16_off):
@@ -108,6 +110,7 @@ def test_float16_weights_on_cpu_run_as_float32_and_say_so(tmp_path, tiny_classif
     loaded = P.load(folder, "text-classification", precision="float32", texts=sample, host=ModelHost())
     assert next(loaded.model.parameters()).dtype == torch.float32
     assert "stored as float16" in loaded.check.notes[0] and "loaded as float32" in loaded.check.notes[0]
+    assert loaded.check.summary() == "float32: float16 weights loaded as float32"
     assert loaded.check.to_dict()["notes"] == list(loaded.check.notes)
 
 
@@ -133,6 +136,7 @@ def test_auto_keeps_float32_when_bfloat16_is_forced_off(tiny_classifier, bf16_of
     assert loaded.dtype == "float32" and loaded.check.precision == "float32"
     assert loaded.check.measurements == ()  # nothing to measure: bfloat16 is not offered
     assert "bfloat16: turned off" in loaded.check.reason
+    assert loaded.check.summary() == "float32 (auto): bfloat16: not supported here"
     assert loaded.check.summary().startswith("float32 (auto): ")
     everything = P.load(tiny_classifier, "text-classification", precision="auto", texts=sample, host=ModelHost())
     assert "bfloat16" not in [m.precision for m in everything.check.measurements]
@@ -144,6 +148,7 @@ def test_a_failed_agreement_check_keeps_float32_with_the_reason(tiny_classifier,
                     allow=("bfloat16",), min_speedup=0, tolerance=strict)
     assert loaded.dtype == "float32"
     assert "bfloat16" in loaded.check.reason and "class scores moved by" in loaded.check.reason
+    assert loaded.check.summary().startswith("float32 (auto): bfloat16: scores moved ")
     assert not loaded.check.measurement("bfloat16").passed
 
 
@@ -155,13 +160,14 @@ def test_int8_moves_embeddings_and_fails_the_cosine_check(sample, one_torch_thre
     measured = loaded.check.measurement("int8")
     assert measured.min_cosine < 0.999 and not measured.passed
     assert "cosine to float32 fell to" in loaded.check.reason
+    assert loaded.check.summary().startswith("float32 (auto): int8: cosine 0.") and "< 0.999" in loaded.check.summary()
 
 
 def test_an_explicit_choice_that_fails_is_kept_but_says_so(tiny_classifier, bf16_on, sample, one_torch_thread):
     loaded = P.load(tiny_classifier, "text-classification", precision="bfloat16", texts=sample, host=ModelHost(),
                     tolerance=P.Tolerance(labels=1.0, score=0.0))
     assert loaded.dtype == "bfloat16"
-    assert "failed the check" in loaded.check.summary() and not loaded.check.passed
+    assert loaded.check.summary().startswith("bfloat16 (as chosen; failed the check): ") and not loaded.check.passed
 
 
 def test_int8_without_deprecation_noise(tiny_classifier, sample, one_torch_thread):

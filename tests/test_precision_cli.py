@@ -22,7 +22,7 @@ def test_unsupported_precision_runs_float32_and_says_so(capsys, monkeypatch, tin
     code, out, err = _run(capsys, "predict", "--task", "text-classification", "--model", tiny_classifier,
                           "--precision", "bfloat16", "Great film!")
     assert code == 0 and json.loads(out[0])["label"] in ("negative", "positive")
-    assert err.startswith("precision: float32: bfloat16 is not supported on this CPU")
+    assert err.startswith("precision: float32: bfloat16 not supported here\nnote: bfloat16 is not supported on this CPU")
     assert "float32 is used instead" in err
 
 

@@ -60,7 +60,7 @@ def test_run_panel_shows_the_agreement_check(qtbot, monkeypatch, detected, tiny_
     assert check.requested == "auto" and check.sample == P.BUILTIN_SAMPLE_NOTE
     assert check.measurement("bfloat16") is not None  # measured against float32 on the built-in sample
     assert check.summary() in panel.status.text()
-    assert window.dtype_label.text() == f"Precision: auto · {check.summary()}"
+    assert window.dtype_label.text() == f"Precision: auto → {check.outcome()}"
     assert f"Checked on {check.texts} texts" in window.dtype_label.toolTip()
 
 

@@ -299,7 +299,8 @@ class PrecisionCheck:
     float32_seconds: float = 0.0
     measurements: tuple[Measurement, ...] = ()
     notes: tuple[str, ...] = ()  # fallbacks, weights stored in another dtype
-    reason: str = ""  # why float32 was kept, or why an explicit choice did not pass
+    reason: str = ""  # why float32 was kept, or why an explicit choice did not pass (in full)
+    brief: str = ""  # the same in a few words, for the one-line summary ("int8: cosine 0.860 < 0.999")
     tolerance: Tolerance = TOLERANCE
     min_speedup: float = MIN_SPEEDUP
     threads: int = 0  # torch CPU threads during the check (0: not set)
@@ -313,21 +314,25 @@ class PrecisionCheck:
         chosen = self.measurement()
         return self.precision == "float32" or (chosen is not None and chosen.passed)
 
-    def summary(self) -> str:
-        """One line: "bfloat16: 2.3× faster, 100 % same labels on 200 texts" (or why float32 runs)."""
+    def outcome(self) -> str:
+        """What runs and why, short: "bfloat16: 2.3× faster, 100 % same labels on 200 texts",
+        "float32: int8: cosine 0.860 < 0.999; bfloat16: not supported here"."""
         chosen = self.measurement()
         if chosen is not None:
-            line = f"{self.precision}: {chosen.speed_text()}, {chosen.agreement_text()} on {chosen.texts} texts"
+            figures = f"{chosen.speed_text()}, {chosen.agreement_text()} on {chosen.texts} texts"
             if not chosen.passed:
-                line += f" — failed the check ({chosen.reason}); kept because it was chosen"
-            return line
+                return f"{self.precision} (as chosen; failed the check): {figures}"
+            return f"{self.precision}: {figures}"
         if self.precision != "float32":
-            return f"{self.precision}: not checked against float32" + (f" ({self.reason})" if self.reason else "")
-        if self.requested == "auto":
-            return f"float32 (auto): {self.reason}" if self.reason else "float32 (auto)"
-        if self.notes:
-            return f"float32: {self.notes[0]}"
-        return "float32"
+            return f"{self.precision}: not checked against float32"
+        return f"float32: {self.brief}" if self.brief else "float32"
+
+    def summary(self) -> str:
+        """One line for the user: :meth:`outcome`, saying when Auto kept float32 ("float32 (auto): ...")."""
+        line = self.outcome()
+        if self.requested == "auto" and self.precision == "float32":
+            line = "float32 (auto)" + line[len("float32"):]
+        return line
 
     def lines(self) -> list[str]:
         """The summary, then each note it does not already say (for the CLI's stderr)."""
@@ -339,7 +344,7 @@ class PrecisionCheck:
                 "summary": self.summary(), "texts": self.texts, "sample": self.sample,
                 "float32_seconds": round(self.float32_seconds, 4),
                 "measurements": [m.to_dict() for m in self.measurements], "notes": list(self.notes),
-                "reason": self.reason, "tolerance": dataclasses.asdict(self.tolerance),
+                "reason": self.reason, "brief": self.brief, "tolerance": dataclasses.asdict(self.tolerance),
                 "tolerance_text": self.tolerance.describe(self.task), "min_speedup": self.min_speedup,
                 "threads": self.threads}
 
@@ -556,6 +561,17 @@ def measure(base, candidates: Iterable[str], texts: list[str], *, options=None, 
     return sum(ref_times), count, out
 
 
+def _brief(measured: Measurement, tolerance: Tolerance) -> str:
+    """Why a measured precision was not kept, in a few words."""
+    if measured.min_cosine is not None and not measured.passed:
+        return f"{measured.precision}: cosine {_floor(measured.min_cosine, 3)} < {tolerance.cosine:g}"
+    if not measured.passed and (measured.agreement or 0.0) < tolerance.labels:
+        return f"{measured.precision}: {_percent(measured.agreement or 0.0)} same labels"
+    if not measured.passed:
+        return f"{measured.precision}: scores moved {measured.score_diff or 0.0:.3f}"
+    return f"{measured.precision}: {'only ' if measured.speedup >= 1 else ''}{measured.speed_text()}"
+
+
 _checks: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # float32 model -> {key: LoadedModel}
 
 
@@ -606,7 +622,11 @@ def prepare(loaded, precision: str = "auto", *, texts: list[str] | None = None, 
 
         threads = torch.get_num_threads()
     if runs == "float32":
-        result = dataclasses.replace(loaded, check=PrecisionCheck(precision="float32", threads=threads, **record))
+        parts = [f"{precision} not supported here"] if precision not in ("auto", "float32") else []
+        stored = saved_dtype(loaded.info) if note else None
+        parts += [f"{stored} weights loaded as float32"] if stored else []
+        result = dataclasses.replace(loaded, check=PrecisionCheck(precision="float32", threads=threads,
+                                                                  brief="; ".join(parts), **record))
     elif task not in CHECKED_TASKS:
         if runs == "auto":
             result = dataclasses.replace(loaded, check=PrecisionCheck(
@@ -651,7 +671,11 @@ def prepare(loaded, precision: str = "auto", *, texts: list[str] | None = None, 
                 why = "; ".join(reasons) or "no faster precision on this device"
                 if count:
                     why += f" (checked on {count} texts)"
-                result = dataclasses.replace(loaded, check=PrecisionCheck(precision="float32", reason=why, **record))
+                brief = "; ".join([_brief(m, tolerance) for m in measured]
+                                  + [f"{u.split(':')[0]}: not supported here" for u in unsupported]) \
+                    or "no faster precision here"
+                result = dataclasses.replace(loaded, check=PrecisionCheck(precision="float32", reason=why, brief=brief,
+                                                                          **record))
     _checks.setdefault(loaded.model, {})[key] = result
     return result
 
