@@ -55,18 +55,23 @@ def test_every_answer_is_the_context_substring_for_long_contexts(qa_models, name
         assert result["answer"] == result["answers"][0]["answer"]
 
 
+LONG_QUESTION = "After the long meeting in the old town hall, which company did Maria Lopez from Berlin finally join?"
+
+
 @pytest.mark.parametrize("name", ["bert", "roberta"])
-def test_windows_keep_the_question_whole_and_cover_the_context(qa_models, name):
+@pytest.mark.parametrize("question", [QUESTION, LONG_QUESTION])
+def test_windows_keep_the_question_whole_and_cover_the_context(qa_models, name, question):
     tokenizer = qa_models[name].tokenizer
     context = random_context(random.Random(3), 30)
-    settings = Settings(max_seq_len=40, stride=10)
-    windows = encode_windows(tokenizer, QUESTION, context, settings)
+    question_ids = tokenizer(question, add_special_tokens=False)["input_ids"]
+    max_seq_len = len(question_ids) + tokenizer.num_special_tokens_to_add(pair=True) + 16  # 16 context tokens
+    settings = Settings(max_seq_len=max_seq_len, stride=6)
+    windows = encode_windows(tokenizer, question, context, settings)
     assert len(windows) > 3
-    question_ids = tokenizer(QUESTION, add_special_tokens=False)["input_ids"]
     covered = np.zeros(len(context), dtype=bool)
     previous_end = None
     for encoded in windows:
-        assert len(encoded.ids) <= 40
+        assert len(encoded.ids) <= max_seq_len
         ids = encoded.ids
         assert any(ids[i:i + len(question_ids)] == question_ids for i in range(len(ids)))  # the whole question
         spans = encoded.window.offsets[encoded.window.context]
