@@ -176,6 +176,8 @@ def test_streaming_gives_the_same_text_as_not_streaming(s2s, name):
     key = "summary_text" if loaded.task == "summarization" else "translation_text"
     events = []
     options = {"num_beams": 1, "max_new_tokens": 12, "min_new_tokens": 8}
+    if name == "nllb":
+        options["tgt_lang"] = "fra_Latn"
     streamed = predict(loaded, [TEXT], options,
                        progress=lambda done, total=None, message="", data=None: events.append((done, data)))[0]
     plain = predict(loaded, [TEXT], {**options, "stream": False})[0]
@@ -277,6 +279,8 @@ def test_a_seq2seq_model_without_decoder_start_token_id(tmp_path):
 def test_unknown_language_codes(s2s):
     with pytest.raises(InputError, match="Unknown target language 'xx_Latn'.*eng_Latn"):
         predict(s2s["nllb"], [TEXT], {"src_lang": "eng_Latn", "tgt_lang": "xx_Latn"})
+    with pytest.raises(InputError, match="choose the target language.*--tgt-lang fra_Latn"):
+        predict(s2s["nllb"], [TEXT], {"src_lang": "eng_Latn"})
     with pytest.raises(InputError, match="Unknown source language 'klingon'"):
         predict(s2s["nllb"], [TEXT], {"src_lang": "klingon", "tgt_lang": "fra_Latn"})
     with pytest.raises(InputError, match="Unknown target language 'de'.*It takes: fr"):

@@ -118,10 +118,9 @@ def languages_from_files(info) -> Languages:
 
 
 def _languages(info, codes: list[str], src_lang, marian_targets: list[str]) -> Languages:
-    if codes:
+    if codes:  # NLLB, mBART-50, M2M100: the source defaults to the tokenizer's; the target is the user's choice
         source = src_lang if src_lang in codes else codes[0]
-        target = next((c for c in codes if c != source), source)
-        return Languages("codes", codes, codes, [], source, target)
+        return Languages("codes", codes, codes, [], source, None)
     pair = marian_pair(info) if info.model_type == "marian" else None
     if info.model_type == "marian" and marian_targets:
         return Languages("marian-multi", [pair[0]] if pair else [], marian_targets, [],
@@ -223,6 +222,11 @@ def resolve(info, languages: Languages, task: str, options: dict) -> dict:
                 raise InputError(f"'{name}' takes no source or target language.",
                                  hint="It translates as it was trained; leave the languages out.")
         elif langs.kind == "codes":
+            if not tgt:
+                example = next((c for c in langs.targets if c.startswith(("fra", "fr_", "__fr"))), langs.targets[0])
+                raise InputError(f"'{name}' translates between many languages: choose the target language.",
+                                 hint=f"For example --tgt-lang {example} (its codes: "
+                                      f"{', '.join(langs.targets[:12])}{' …' if len(langs.targets) > 12 else ''}).")
             src = _check_language(src or langs.default_source, langs.sources, "source", name)
             tgt = _check_language(tgt or langs.default_target, langs.targets, "target", name)
             set_src, forced = True, tgt
