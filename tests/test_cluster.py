@@ -18,7 +18,9 @@ import os
 import re
 import signal
 import subprocess
+import socket
 import sys
+import tempfile
 import textwrap
 import time
 import warnings
@@ -47,6 +49,14 @@ def analyse_cmd(*args) -> list[str]:
 def run_analyse(*args, env=None, timeout=600) -> subprocess.CompletedProcess:
     return subprocess.run(analyse_cmd(*args), cwd=ROOT, env=env or cli_env(), capture_output=True, text=True,
                           timeout=timeout)
+
+
+@pytest.fixture(autouse=True)
+def own_home(tmp_path, monkeypatch):
+    """Ray keeps its token in ~/.ray: the runs here get a HOME of their own, never the user's."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
 
 
 def local_rows(capsys, tmp_path, name, *args) -> list[dict]:
@@ -134,8 +144,9 @@ def _ray_problem() -> str | None:
         session.close()
     """)
     try:
-        done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=cli_env(), capture_output=True, text=True,
-                              timeout=240)
+        with tempfile.TemporaryDirectory(prefix="wb-ray-probe-") as home:
+            done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=cli_env(HOME=home), capture_output=True,
+                                  text=True, timeout=240)
     except subprocess.TimeoutExpired:
         return "a local Ray instance did not start within 240 s"
     if done.returncode != 0:
@@ -392,8 +403,10 @@ def test_ctrl_c_stops_ray_leaves_no_process_and_resume_completes(tmp_path, capsy
     done = run_analyse(*args, "--resume")
     assert done.returncode == 0, done.stderr
     assert_same_results(expected, read_rows(out))
-    counts = json.loads((tmp_path / "ray.manifest.json").read_text())["counts"]
-    assert counts["resumed"] == kept and counts["new"] == len(expected) - kept
+    manifest = json.loads((tmp_path / "ray.manifest.json").read_text())
+    assert manifest["counts"]["resumed"] == kept and manifest["counts"]["new"] == len(expected) - kept
+    scored = sum(a["rows"] for a in manifest["cluster"]["actors"])
+    assert scored == len(expected) - kept, f"the resumed run scored {scored} records again, not only the rest"
 
 
 @needs_ray
@@ -413,3 +426,51 @@ def test_a_model_folder_missing_on_the_workers_is_named(tmp_path, tiny_classifie
     assert last.startswith(f"error: The model folder '{elsewhere}' does not exist on worker node"), last
     assert "shared storage" in last or "same path" in last
     assert "Traceback" not in done.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@needs_ray
+def test_auto_joins_a_head_node_started_on_loopback(tmp_path, capsys, tiny_classifier):
+    """The README's commands: ``ray start --head`` on 127.0.0.1, then ``analyse --ray auto``."""
+    import psutil
+
+    ray_cli = Path(sys.executable).with_name("ray")
+    if not ray_cli.exists():
+        pytest.skip(f"no 'ray' command beside {sys.executable}")
+    folder = make_inputs(tmp_path / "docs", lines=20)
+    args = (folder, "--task", "text-classification", "--model", tiny_classifier)
+    expected = local_rows(capsys, tmp_path, "local", *args)
+    loopback = cli_env(RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0")
+    nobody = run_analyse(*args, "--ray", "auto", env={**loopback, "RAY_ADDRESS": f"127.0.0.1:{free_port()}"})
+    assert nobody.returncode == 2 and "error: Nothing answers at 127.0.0.1:" in nobody.stderr, nobody.stderr
+    port = free_port()
+    head = subprocess.Popen([str(ray_cli), "start", "--head", "--block", "--node-ip-address=127.0.0.1",
+                             f"--port={port}", "--include-dashboard=false", "--disable-usage-stats", "--num-cpus=2"],
+                            cwd=tmp_path, env=loopback, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        for line in head.stdout:  # "Ray runtime started." once the head is up
+            if b"Ray runtime started" in line:
+                break
+        else:
+            pytest.fail(f"the head node did not start (exit {head.wait()})")
+        out = tmp_path / "auto.jsonl"
+        done = run_analyse(*args, "--out", out, "--ray", "auto", "--ray-cpus-per-actor", "1",
+                           env={**loopback, "RAY_ADDRESS": f"127.0.0.1:{port}"})
+        assert done.returncode == 0, done.stderr
+        assert_same_results(expected, read_rows(out))
+        cluster = json.loads((tmp_path / "auto.manifest.json").read_text())["cluster"]
+        assert cluster["address"] == "auto" and cluster["node_addresses"] == ["127.0.0.1"] and cluster["cpus"] == 2
+        processes = psutil.Process(head.pid).children(recursive=True)
+        assert "raylet" in {p.name() for p in processes}, "the run stopped the head node's Ray (it must only leave)"
+    finally:
+        processes = psutil.Process(head.pid).children(recursive=True) if head.poll() is None else []
+        head.terminate()  # the head's own Ctrl+C: `ray start --block` stops what it started
+        head.wait(timeout=120)
+        left = psutil.wait_procs(processes, timeout=60)[1]
+    assert not left, f"head node processes left behind: {[(p.pid, p.name()) for p in left]}"

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,8 @@ from services.core.model_info import BUILTIN, inspect_model  # noqa: E402
 from services.core.readers import iter_records, validate_options  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
+START_HINT = ("Start one with `ray start --head` (then each worker with `ray start --address HEAD:6379`), "
+              "or use --ray local.")
 BLOCK_CHARS = 4_000_000  # a block also closes at this many characters of text (bounds its size)
 RECORD_SCHEMA = pa.schema([("id", pa.string()), ("file", pa.string()), ("index", pa.int64()), ("line", pa.int64()),
                            ("text", pa.large_string()), ("gold", pa.string()), ("flags", pa.string()),
@@ -143,12 +146,11 @@ class RaySession:
                 self._loopback_only()
                 ray.init(address="local", _node_ip_address=LOOPBACK, include_dashboard=False, **kwargs)
             else:
+                self._check_answers(self.address)
                 ray.init(address=self.address, **kwargs)
         except ConnectionError as error:
             self.close()
-            raise InputError(f"No Ray cluster found at '{self.address}': {error}",
-                             hint="Start one with `ray start --head` (then workers with `ray start --address "
-                                  "HEAD:6379`), or use --ray local.") from None
+            raise InputError(f"No Ray cluster found at '{self.address}': {error}", hint=START_HINT) from None
         except BaseException:  # Ctrl+C while starting: stop what was started
             self.close()
             raise
@@ -173,6 +175,31 @@ class RaySession:
         from ray._private import ray_constants
 
         ray_constants.ENABLE_RAY_CLUSTER = False  # read by ray.init in this process (already imported)
+
+    @staticmethod
+    def _check_answers(address: str) -> None:
+        """Refuse at once a cluster address where nothing listens (``ray.init`` retries for minutes)."""
+        if address.startswith("ray://"):
+            return
+        try:
+            from ray._private.services import canonicalize_bootstrap_address  # what ray.init resolves
+
+            target = canonicalize_bootstrap_address(address)
+        except ConnectionError as error:
+            raise InputError(f"No Ray cluster found for --ray {address}: {error}", hint=START_HINT) from None
+        except Exception:  # noqa: BLE001 - Ray's helper changed: leave the check to ray.init
+            return
+        if target is None:
+            raise InputError(f"No Ray cluster found for --ray {address}.", hint=START_HINT)
+        host, _, port = target.rpartition(":")
+        try:
+            socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+        except (OSError, ValueError) as error:
+            raise InputError(f"Nothing answers at {target}, the Ray cluster of --ray {address} "
+                             f"({getattr(error, 'strerror', None) or error}).",
+                             hint=f"{START_HINT} A head started on this machine with --node-ip-address=127.0.0.1 "
+                                  "is reached with RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 set here too (else Ray "
+                                  "replaces 127.0.0.1 by this machine's network address).") from None
 
     def describe(self) -> dict:
         nodes = [node for node in ray.nodes() if node.get("Alive")]
