@@ -39,6 +39,8 @@ def register(subparsers) -> None:
     parser.add_argument("--min-steps", type=int, default=defaults.min_steps, metavar="N", help=HELP["min_steps"])
     parser.add_argument("--head-only", action="store_true", help=HELP["head_only"])
     parser.add_argument("--seed", type=int, default=defaults.seed, metavar="N", help=HELP["seed"])
+    parser.add_argument("--precision", choices=["float32", "bfloat16", "float16"], default=defaults.precision,
+                        help=HELP["precision"])
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps (default: cpu)")
     parser.add_argument("--name", required=True, help="the name to save the model under in the library")
     parser.set_defaults(handler=run_train)
@@ -90,7 +92,7 @@ def run_train(args) -> int:
     hp = Hyperparameters(epochs=args.epochs, learning_rate=args.lr, batch_size=args.batch_size,
                          max_length=args.max_length, warmup_ratio=args.warmup, weight_decay=args.weight_decay,
                          seed=args.seed, head_only=args.head_only, patience=args.patience,
-                         min_steps=args.min_steps)
+                         min_steps=args.min_steps, precision=args.precision)
     hp.check()
     data = prepare_data(args.data, args.task, text_column=args.text_column, label_column=args.label_column,
                         validation_path=args.validation, validation_fraction=args.validation_split / 100, seed=args.seed)

@@ -76,3 +76,17 @@ def test_ray_refuses_a_reduced_precision(capsys, tmp_path, tiny_classifier):
     code, _out, err = _run(capsys, "analyse", str(data), "--task", "text-classification", "--model", tiny_classifier,
                            "--precision", "int8", "--ray", "local")
     assert code == 2 and "--precision applies to local runs" in err
+
+
+def test_train_precision_falls_back_and_says_so(capsys, monkeypatch, tmp_path, tiny_encoder, one_torch_thread):
+    from tests.test_training_data import sentiment_rows, write_csv
+
+    monkeypatch.setenv(P.CPU_BF16_ENV, "0")
+    monkeypatch.setenv("WORKBENCH_LIBRARY", str(tmp_path / "library"))
+    data = write_csv(tmp_path / "reviews.csv", sentiment_rows(32))
+    code, out, err = _run(capsys, "train", "--data", data, "--model", tiny_encoder, "--name", "mixed", "--epochs", 1,
+                          "--min-steps", 0, "--max-length", 32, "--precision", "bfloat16")
+    assert code == 0, err
+    summary = json.loads(out[-1])
+    assert any("bfloat16 mixed precision is not supported here" in w and "trained in float32" in w
+               for w in summary["warnings"])
