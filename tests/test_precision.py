@@ -199,7 +199,7 @@ def test_record_is_immutable_json_and_cached(tiny_classifier, bf16_on, sample, o
     assert data["measurements"][0]["texts"] == len(sample)
     again = P.load(tiny_classifier, "text-classification", precision="auto", texts=sample, host=host,
                    allow=("bfloat16",), min_speedup=0)
-    assert again is first  # the Run panel's second Run does not check again
+    assert again.check is first.check and again.model is first.model  # a second Run does not check again
 
 
 def test_summary_lines():
@@ -307,3 +307,22 @@ def test_analyse_refuses_int8_on_a_gpu(tmp_path, tiny_classifier):
     with pytest.raises(DeviceError, match="CPU only"):
         analyse(AnalyseRequest([str(data)], "text-classification", str(tiny_classifier), device="cuda:0",
                                precision="int8"), tmp_path / "out.jsonl")
+
+
+def test_cached_checks_do_not_keep_models_alive(tiny_classifier, bf16_on, sample, one_torch_thread):
+    """The check cache and the precision copies are keyed weakly by the float32 model: once the model
+    host lets a model go, they go too."""
+    import gc
+    import weakref
+
+    host = ModelHost()
+    loaded = P.load(tiny_classifier, "text-classification", precision="auto", texts=sample[:16], host=host,
+                    allow=("bfloat16",), min_speedup=0)
+    kept = P.load(tiny_classifier, "text-classification", precision="float32", host=host)  # the float32 model itself
+    base = weakref.ref(host.get(tiny_classifier, "text-classification").model)
+    variant = weakref.ref(loaded.model)
+    assert loaded.dtype == "bfloat16" and kept.model is base()
+    del loaded, kept
+    host.forget()
+    gc.collect()
+    assert base() is None and variant() is None

@@ -572,7 +572,9 @@ def _brief(measured: Measurement, tolerance: Tolerance) -> str:
     return f"{measured.precision}: {'only ' if measured.speedup >= 1 else ''}{measured.speed_text()}"
 
 
-_checks: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # float32 model -> {key: LoadedModel}
+# float32 model -> {key: PrecisionCheck}. Only the records are kept (never a LoadedModel, which would hold
+# the float32 model and so keep its own weak key alive after the model host let it go).
+_checks: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _check_key(loaded, precision, texts, options, tolerance, min_speedup, budget, allow) -> str:
@@ -608,7 +610,7 @@ def prepare(loaded, precision: str = "auto", *, texts: list[str] | None = None, 
     key = _check_key(loaded, precision, texts, options, tolerance, min_speedup, budget if check else None, allow)
     cached = _checks.get(loaded.model, {}).get(key)
     if cached is not None:
-        return cached
+        return dataclasses.replace(at_precision(loaded, cached.precision), check=cached)
     runs, notes = resolve(precision, loaded.device)
     note = weights_note(loaded.info, loaded.device, runs)
     notes += (note,) if note else ()
@@ -676,7 +678,7 @@ def prepare(loaded, precision: str = "auto", *, texts: list[str] | None = None, 
                     or "no faster precision here"
                 result = dataclasses.replace(loaded, check=PrecisionCheck(precision="float32", reason=why, brief=brief,
                                                                           **record))
-    _checks.setdefault(loaded.model, {})[key] = result
+    _checks.setdefault(loaded.model, {})[key] = result.check
     return result
 
 
