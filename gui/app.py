@@ -12,10 +12,12 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from gui.common import file_dialogs
 from gui.context import AppContext
 from gui.main_window import MainWindow
 from gui.settings import Settings
 from gui.common.first_paint import OnFirstPaint
+from gui.common.wheel_guard import install_wheel_guard
 
 # With WORKBENCH_DEBUG_STARTUP=1 the first paint prints this line and the seconds since start on stdout
 # (benchmarks/startup.py, benchmarks/bundle_startup.py and packaging/smoke_test wait for it).
@@ -63,7 +65,9 @@ def visit_panels(window: MainWindow, done) -> None:
 
 def create_window(settings: Settings | None = None) -> MainWindow:
     """Build the main window (a QApplication must exist)."""
+    install_wheel_guard()  # the wheel scrolls forms; it changes a spin box or combo box only once focused
     context = AppContext(settings or Settings())
+    file_dialogs.use_settings(context.settings)  # dialogs open in the last folder used, else Documents
     return MainWindow(context)
 
 

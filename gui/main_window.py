@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QFrame, QLabel, QMainWindow, QMessageBox,
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox,
                                QScrollArea, QWidget)
 
+from gui.common import file_dialogs
+from gui.common.layout import FormColumnLayout
 from gui.context import AppContext
 from gui.dialogs import offer_cpu_fallback, show_error
 from gui.jobs.runner import Job
 from gui.panels import PANELS
 from gui.settings import Key
-from services.core.errors import DeviceError, ModelError
+from services.core.errors import DeviceError, ModelError, WorkbenchError
 from services.core.model_info import inspect_model
 
 APP_TITLE = "Transformers Workbench"
@@ -23,6 +25,9 @@ AREAS = {
     "right": Qt.DockWidgetArea.RightDockWidgetArea,
     "bottom": Qt.DockWidgetArea.BottomDockWidgetArea,
 }
+DEFAULT_SIZE = (1280, 820)
+# The Jobs/Log docks' height by default and after View ▸ Reset layout: a few job rows; the panels get the rest.
+BOTTOM_HEIGHT = 150
 
 
 def _detect_devices(progress, cancel):
@@ -51,12 +56,19 @@ class MainWindow(QMainWindow):
         context.sig_status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         context.sig_model_loaded.connect(self._on_model_loaded)
         context.sig_open_model.connect(self._raise_panel_for)
-        context.sig_device_changed.connect(lambda *_: self._update_device_widgets())
+        context.sig_device_changed.connect(lambda *_: (self._fill_device_menus(), self._update_device_widgets()))
         context.sig_precision_checked.connect(self._show_precision_check)
+        self._default_state = self.saveState()  # View ▸ Reset layout goes back to this
         self._restore_layout()
 
     # -- construction ------------------------------------------------------------------------
     def _build_panels(self) -> None:
+        # An empty central widget, no wider than nothing: with a central widget the panels' row takes a
+        # taller window's new height (without one, Qt gives it all to the Jobs/Log docks at the bottom).
+        spacer = QWidget()
+        spacer.setObjectName("centralSpacer")
+        spacer.setMaximumWidth(0)
+        self.setCentralWidget(spacer)
         first_main: QDockWidget | None = None
         first_bottom: QDockWidget | None = None
         for panel_class in PANELS:
@@ -82,9 +94,9 @@ class MainWindow(QMainWindow):
             first_main.raise_()
         if first_bottom is not None:
             first_bottom.raise_()
-        self.resize(1280, 820)
-        if first_main is not None and first_bottom is not None:
-            self.resizeDocks([first_main, first_bottom], [600, 200], Qt.Orientation.Vertical)
+        self.resize(*DEFAULT_SIZE)
+        if first_bottom is not None:
+            self.resizeDocks([first_bottom], [BOTTOM_HEIGHT], Qt.Orientation.Vertical)
 
     @staticmethod
     def _scrollable(panel: QWidget) -> QScrollArea:
@@ -92,7 +104,12 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(panel)
+        holder = QWidget()  # sized by the panel's minimum, not its preferred height (see FormColumnLayout)
+        holder.setObjectName(f"{panel.objectName() or type(panel).__name__}Holder")
+        layout = FormColumnLayout(holder)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(panel)
+        scroll.setWidget(holder)
         return scroll
 
     def _build_menus(self) -> None:
@@ -108,6 +125,11 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
+        view_menu.addSeparator()
+        self.reset_layout_action = QAction("&Reset layout", self)
+        self.reset_layout_action.setStatusTip("Every panel back in its place, Jobs and Log small at the bottom")
+        self.reset_layout_action.triggered.connect(self.reset_layout)
+        view_menu.addAction(self.reset_layout_action)
 
         self.settings_menu = self.menuBar().addMenu("&Settings")
         self.device_menu = self.settings_menu.addMenu("&Device")
@@ -225,7 +247,7 @@ class MainWindow(QMainWindow):
 
     # -- models and jobs ---------------------------------------------------------------------
     def open_model_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open model folder")
+        folder = file_dialogs.existing_folder(self, "Open model folder")
         if folder:
             self.open_model_folder(folder)
 
@@ -261,7 +283,8 @@ class MainWindow(QMainWindow):
             if offer_cpu_fallback(self, error):
                 self._choose_device(error.fallback)
             return
-        show_error(self, f"{job.title} failed", error, job.traceback_text)
+        # the traceback under "Show Details…" only for a bug, not for an expected problem (offline, a bad file)
+        show_error(self, f"{job.title} failed", error, "" if isinstance(error, WorkbenchError) else job.traceback_text)
 
     # -- layout ------------------------------------------------------------------------------
     def _restore_layout(self) -> None:
@@ -271,6 +294,22 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+
+    def reset_layout(self) -> None:
+        """View ▸ Reset layout: every dock back where it started (none floating or hidden), Run and Jobs in
+        front, Jobs/Log at their default height; the window keeps its size."""
+        self.restoreState(self._default_state)
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+        bottom = [dock for dock in self.docks.values()
+                  if self.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea]
+        for name in ("RunDock", "JobsDock"):
+            if name in self.docks:
+                self.docks[name].raise_()
+        if bottom:
+            self.resizeDocks(bottom[:1], [BOTTOM_HEIGHT], Qt.Orientation.Vertical)
+        self.context.sig_status.emit("Layout reset.")
 
     def save_layout(self) -> None:
         self.context.settings.set(Key.WINDOW_GEOMETRY, self.saveGeometry())

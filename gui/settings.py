@@ -17,6 +17,7 @@ class Key(enum.Enum):
 
     WINDOW_GEOMETRY = ("window/geometry", None)
     WINDOW_STATE = ("window/state", None)
+    LAST_FOLDER = ("dialogs/last_folder", "")  # where file dialogs open next (else Documents)
     DEVICE = ("model/device", "cpu")
     DTYPE = ("model/dtype", "float32")
     RECENT_MODELS = ("model/recent", "[]")  # JSON list of folder paths

@@ -27,11 +27,15 @@ class EvaluationView(QWidget):
         self.per_class.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.confusion = _table(0, 0, [])
         self.confusion.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        for table in (self.per_class, self.confusion):
+            table.setMinimumHeight(48)  # a small window keeps both tables on screen (they scroll)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(QLabel("Per class:"))
         layout.addWidget(self.per_class, 1)
-        layout.addWidget(QLabel("Confusion matrix (rows: gold label, columns: predicted):"))
+        confusion_label = QLabel("Confusion matrix (rows: gold label, columns: predicted):")
+        confusion_label.setWordWrap(True)
+        layout.addWidget(confusion_label)
         layout.addWidget(self.confusion, 1)
 
     def show_evaluation(self, evaluation) -> None:
@@ -69,16 +73,23 @@ class EvaluationView(QWidget):
 
 
 class CompareView(QWidget):
+    HINT = ("Pick a second model under “Compare with” and press Compare: both models run on the same input and "
+            "the records where they disagree are listed here.")
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.summary = QLabel("Pick a second model under “Compare with” and press Compare: both models run on the "
-                              "same input and the records where they disagree are listed here.")
+        self.summary = QLabel(self.HINT)
         self.summary.setWordWrap(True)
         self.table = _table(0, 5, ["Line", "Text", "Model A", "Model B", "File"])
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
+
+    def clear(self) -> None:
+        """Back to the hint: a new analysis has no comparison yet."""
+        self.summary.setText(self.HINT)
+        self.table.setRowCount(0)
 
     def show_comparison(self, comparison, name_a: str, name_b: str) -> None:
         shown = comparison.disagreements[:SHOWN_DISAGREEMENTS]

@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxLayout, QHeaderView,
                                QLabel, QListWidget, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from gui.common import file_dialogs
 
 from services.core.readers import ReadOptions
 
@@ -129,11 +131,11 @@ class InputsWidget(QWidget):
         self.set_columns([], None, None)
 
     def add_files_dialog(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Add files to analyse", "", FILE_FILTER)
+        paths = file_dialogs.open_files(self, "Add files to analyse", FILE_FILTER)
         self.files.add_paths(paths)
 
     def add_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder to analyse")
+        folder = file_dialogs.existing_folder(self, "Add a folder to analyse")
         if folder:
             self.files.add_paths([folder])
 

@@ -14,10 +14,11 @@ from collections import Counter
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout,
                                QLabel, QLineEdit, QListWidget, QProgressBar, QPushButton, QSpinBox,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
+from gui.common import file_dialogs
 from gui.context import AppContext
 from gui.dialogs import show_error
 from gui.jobs.runner import Job, JobProgress
@@ -25,6 +26,7 @@ from gui.analyse.charts import SummaryChart
 from gui.analyse.evaluation import CompareView, EvaluationView
 from gui.analyse.inputs import InputsWidget
 from gui.analyse.results_view import ResultsView
+from gui.common.layout import FormColumnLayout, vertical_scroll
 from gui.common.model_picker import ModelPicker
 from gui.analyse.results_model import COLUMNS, ResultsModel
 from gui.analyse.tail import ResultsTail
@@ -70,6 +72,7 @@ class AnalysePanel(QWidget):
             self.task.addItem(label, task)
         self.task.setCurrentIndex(self.task.findData("text-classification"))
         self.picker = ModelPicker(self.context)
+        self.picker.combo.setMinimumContentsLength(16)  # the settings column fits a 1024-pixel window
         self.labels_edit = QLineEdit()
         self.labels_edit.setPlaceholderText("zero-shot labels, e.g. praise, complaint, question")
         self.template_edit = QLineEdit()
@@ -89,10 +92,8 @@ class AnalysePanel(QWidget):
         from gui.analyse.text_task_inputs import TextTaskInputs
 
         self.text_tasks = TextTaskInputs(options, self.picker)  # question (QA), languages (translation)
-        chunk_row = QHBoxLayout()
-        chunk_row.addWidget(self.chunk)
-        chunk_row.addWidget(self.stride)
-        options.addRow("Long texts:", chunk_row)
+        options.addRow("Long texts:", self.chunk)
+        options.addRow("", self.stride)  # its own row: the settings column fits a 1024-pixel window
         self.run_button = QPushButton("Analyse")
         self.run_button.setDefault(True)
         self.pause_button = QPushButton("Pause")
@@ -109,6 +110,7 @@ class AnalysePanel(QWidget):
         self.status = QLabel("Add files or folders, pick a task and a model, then Analyse.")
         self.status.setWordWrap(True)
         self.compare_picker = ModelPicker(self.context)
+        self.compare_picker.combo.setMinimumContentsLength(16)
         self.compare_button = QPushButton("Compare")
         self.compare_button.setToolTip("Run the second model on the same input and compare the labels")
         self.compare_button.setEnabled(False)
@@ -124,7 +126,7 @@ class AnalysePanel(QWidget):
         export_row.addWidget(self.export_jsonl)
 
         left = QWidget()
-        left_layout = QVBoxLayout(left)
+        left_layout = FormColumnLayout(left)
         left_layout.setContentsMargins(0, 0, 4, 0)
         inputs_box = QGroupBox("Input files")
         QVBoxLayout(inputs_box).addWidget(self.inputs)
@@ -132,9 +134,6 @@ class AnalysePanel(QWidget):
         run_box = QGroupBox("Run")
         run_layout = QVBoxLayout(run_box)
         run_layout.addLayout(options)
-        run_layout.addLayout(run_row)
-        run_layout.addWidget(self.progress)
-        run_layout.addWidget(self.status)
         left_layout.addWidget(run_box)
         more_box = QGroupBox("Compare with · export")
         more_layout = QVBoxLayout(more_box)
@@ -161,11 +160,22 @@ class AnalysePanel(QWidget):
         right.addWidget(self.results)
         right.addWidget(lower)
         right.setSizes([480, 300])
+        # The settings column scrolls on its own (vertically) so that the results, the chart and the
+        # evaluation get the panel's full height instead of the window scrolling past them; Analyse, Pause,
+        # Cancel and the progress stay under it, on screen at any window size.
+        left_scroll = vertical_scroll(left)
+        left_column = QWidget()
+        column_layout = QVBoxLayout(left_column)
+        column_layout.setContentsMargins(0, 0, 0, 0)
+        column_layout.addWidget(left_scroll, 1)
+        column_layout.addLayout(run_row)
+        column_layout.addWidget(self.progress)
+        column_layout.addWidget(self.status)
         main = QSplitter(Qt.Orientation.Horizontal)
-        main.addWidget(left)
+        main.addWidget(left_column)
         main.addWidget(right)
         main.setStretchFactor(1, 1)
-        main.setSizes([380, 900])
+        main.setSizes([400, 880])
         main.setMinimumSize(main.minimumSizeHint())  # below this the main window's scroll area scrolls
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -344,6 +354,8 @@ class AnalysePanel(QWidget):
         self.warnings.clear()
         self.chart.set_counts("Run an analysis to see a summary.", [])
         self.evaluation.show_evaluation(None)
+        self.results.detail.clear()  # a new analysis: no detail row or comparison of the old one on screen
+        self.compare.clear()
 
     def _follow(self, path: str) -> None:
         """Show the results of ``path`` (the results file of the run in progress)."""
@@ -451,7 +463,7 @@ class AnalysePanel(QWidget):
         if self.last_result is None:
             return
         pattern = "CSV (*.csv)" if fmt == "csv" else "JSON lines (*.jsonl)"
-        path, _ = QFileDialog.getSaveFileName(self, "Export results", f"analysis.{fmt}", pattern)
+        path = file_dialogs.save_file(self, "Export results", f"analysis.{fmt}", pattern)
         if path:
             self.export_to(path, fmt)
 

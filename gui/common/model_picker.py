@@ -9,8 +9,9 @@ the task available.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QWidget
 
+from gui.common import file_dialogs
 from gui.catalogue import choice_label
 from gui.common.first_paint import OnFirstPaint
 from gui.context import AppContext
@@ -155,7 +156,7 @@ class ModelPicker(QWidget):
     def open_folder_dialog(self) -> None:
         from gui.dialogs import show_error
 
-        folder = QFileDialog.getExistingDirectory(self, "Open model folder")
+        folder = file_dialogs.existing_folder(self, "Open model folder")
         if folder:
             try:
                 self.open_folder(folder)

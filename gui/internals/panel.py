@@ -265,6 +265,15 @@ class InternalsPanel(QWidget):
         self._fill_tensors(result)
         self.attention_view.set_attentions(result.attentions, result.tokens)
         self.rescore()
+        # Show a tab that has something in it: a model without a task head (the built-in one) has no logits.
+        no_head = result.mode == "attention"
+        if no_head and self.tabs.currentWidget() in (self.scores_table, self.qa_view):
+            self.tabs.setCurrentWidget(self.attention_view)
+        elif not no_head and self.tabs.currentWidget() is self.qa_view:
+            self.tabs.setCurrentWidget(self.scores_table)
+        self.tabs.setTabEnabled(self.tabs.indexOf(self.scores_table), not no_head)  # (after the switch: a
+        self.tabs.setTabToolTip(self.tabs.indexOf(self.scores_table),  # disabled current tab moves on by itself)
+                                "This model has no task head, so there are no logits" if no_head else "")
         self.context.sig_model_loaded.emit(result.model_name, MODES[result.mode])
         self.sig_result.emit(result)
 

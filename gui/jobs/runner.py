@@ -30,7 +30,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Qt, Signal, Slot
 
 from services.core.cancel import CancelToken
-from services.core.errors import Cancelled
+from services.core.errors import Cancelled, WorkbenchError
 from services.core.warmup import import_heavy_modules
 
 log = logging.getLogger("workbench.jobs")
@@ -217,7 +217,11 @@ class Job(QObject):
             self.state = JobState.FAILED
             self.finished_at = time.monotonic()
             self.error_value, self.traceback_text = error, text
-            log.error("%s failed: %s\n%s", self.title, error, text)
+            if isinstance(error, WorkbenchError):  # expected (offline, a bad file...): one line; its trace at debug
+                log.warning("%s failed: %s", self.title, error)
+                log.debug("%s", text)
+            else:  # a bug: the whole traceback
+                log.error("%s failed: %s\n%s", self.title, error, text)
             self.error.emit(error)
             self.finished.emit()
         elif kind == "cancelled":

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QInputDialog, QLabel,
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QInputDialog, QLabel,
                                QLineEdit, QListWidget, QMessageBox, QPushButton, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
 import gui.dialogs
+from gui.common import file_dialogs
 from gui.settings import Key, Settings
 from services.library.scan import ModelEntry
 
@@ -41,7 +42,7 @@ def ask_item(parent: QWidget | None, title: str, label: str, items: list[str]) -
 def ask_folder(parent: QWidget | None, title: str) -> str | None:
     if not dialogs_enabled():
         return None
-    return QFileDialog.getExistingDirectory(parent, title) or None
+    return file_dialogs.existing_folder(parent, title) or None
 
 
 def is_trusted(settings: Settings, entry: ModelEntry) -> bool:

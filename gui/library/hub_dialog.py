@@ -152,7 +152,8 @@ class HubDialog(QDialog):
         job = self.context.runner.submit(f"Download {repo}", work, lane="io", key=f"download:{repo}",
                                          on_result=self._on_downloaded, on_error=self._on_error)
         job.progress.connect(self._on_progress)
-        job.cancelled.connect(lambda: self.status.setText("Cancelled. Download again to resume where it stopped."))
+        job.cancelled.connect(lambda: (self.file_label.setText(""),
+                                       self.status.setText("Cancelled. Download again to resume where it stopped.")))
         job.finished.connect(self._on_finished)
         self.download_job = job
         return job
@@ -183,6 +184,7 @@ class HubDialog(QDialog):
     def _on_error(self, error: BaseException) -> None:
         from gui.dialogs import error_text
 
+        self.file_label.setText("")  # "Contacting …" or the last file: over once it failed
         self.status.setText(error_text(error))
 
     def _on_finished(self) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox,
                                QStackedWidget, QWidget)
 
+from gui.common.layout import size_to_current_page
+
 from services.core.tasks import AGGREGATIONS, DEFAULT_AGGREGATION, DEFAULT_LABELS, DEFAULT_TEMPLATE, parse_labels
 
 
@@ -90,6 +92,7 @@ class TaskOptions(QStackedWidget):
         from gui.run.text_task_options import TextTaskPages
 
         self.text_tasks = TextTaskPages(self)  # question answering, summarisation, translation
+        size_to_current_page(self)  # as wide as the chosen task's options, not the widest task's
 
     def _add(self, task: str, page: QWidget) -> None:
         self.pages[task] = page

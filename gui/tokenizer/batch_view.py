@@ -57,6 +57,8 @@ class TokenBatchView(QWidget):
         self.shapes_label.setWordWrap(True)
         self.notes_label = QLabel()
         self.notes_label.setWordWrap(True)
+        for view in (self.lines_edit, self.ids_grid, self.mask_grid):
+            view.setMinimumHeight(36)  # a small window keeps all of the tab on screen (the views scroll)
         layout = QVBoxLayout(self)
         layout.addWidget(self.lines_edit)
         layout.addLayout(options)

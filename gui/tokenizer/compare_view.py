@@ -44,6 +44,8 @@ class TokenCompareView(QWidget):
         top.addWidget(self.add_button)
         top.addWidget(self.folder_button)
         top.addWidget(self.remove_button)
+        for view in (self.list, self.alignment, self.summary):
+            view.setMinimumHeight(36)  # a small window keeps all of the tab on screen (the views scroll)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.list)

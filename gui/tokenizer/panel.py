@@ -11,9 +11,11 @@ from __future__ import annotations
 import bisect
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QSplitter,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QLineEdit, QSplitter,
+                               QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
 
+from gui.common import file_dialogs
+from gui.common.layout import size_to_current_page
 from gui.context import AppContext
 from gui.dialogs import error_text, show_error
 from gui.common.first_paint import OnFirstPaint
@@ -53,6 +55,7 @@ class TokenizerPanel(QWidget):
         self.text_input = TokenTextInput()
         self.text_input.setPlainText(SEED_TEXT)
         self.text_input.setMaximumHeight(110)
+        self.text_input.setMinimumHeight(48)
         self.text_input.setToolTip("The text to tokenize. Hover a word to find its tokens in the table.")
         self.pair_input = QLineEdit()
         self.pair_input.setPlaceholderText("Optional second segment (sentence pair): token_type_ids become 1 here")
@@ -73,6 +76,7 @@ class TokenizerPanel(QWidget):
         self.tabs.addTab(self.batch_view, "Batch")
         self.tabs.addTab(self.custom_view, "Custom tokens")
         self.tabs.addTab(self.compare_view, "Compare")
+        size_to_current_page(self.tabs.findChild(QStackedWidget))  # as tall as the open tab needs
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
@@ -348,7 +352,7 @@ class TokenizerPanel(QWidget):
         return self.context.runner.submit("Save with resized embeddings", work, lane="model", on_result=done)
 
     def _save_custom_to_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Save tokenizer + model into (an empty folder)")
+        folder = file_dialogs.existing_folder(self, "Save tokenizer + model into (an empty folder)")
         if folder:
             self.save_custom_tokens(folder=folder)
 
@@ -390,6 +394,6 @@ class TokenizerPanel(QWidget):
                                           on_result=self.compare_view.set_comparison, on_error=failed)
 
     def _compare_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a tokenizer or model folder to compare")
+        folder = file_dialogs.existing_folder(self, "Add a tokenizer or model folder to compare")
         if folder:
             self.compare_view.add_spec(folder)

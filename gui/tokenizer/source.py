@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QWidget
 
+from gui.common import file_dialogs
 from gui.catalogue import choice_label
 from gui.common.first_paint import OnFirstPaint
 from gui.context import AppContext
@@ -90,6 +91,6 @@ class TokenizerSourcePicker(QWidget):
             self.combo.setCurrentIndex(index)
 
     def open_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open tokenizer or model folder")
+        folder = file_dialogs.existing_folder(self, "Open tokenizer or model folder")
         if folder:
             self.open_folder(folder)

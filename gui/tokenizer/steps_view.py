@@ -16,6 +16,7 @@ def _mono_box(tooltip: str) -> QPlainTextEdit:
     box = QPlainTextEdit()
     box.setReadOnly(True)
     box.setMaximumHeight(64)
+    box.setMinimumHeight(36)  # a small window keeps all five steps on screen (each box scrolls)
     font = QFont("monospace")
     font.setStyleHint(QFont.StyleHint.Monospace)
     box.setFont(font)

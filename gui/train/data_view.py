@@ -10,10 +10,11 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QFileDialog, QGroupBox,
+from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QGroupBox,
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QRadioButton, QSpinBox,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from gui.common import file_dialogs
 from services.training import TOKEN_CLASSIFICATION
 from services.training.config import HELP
 
@@ -110,12 +111,12 @@ class TrainDataBox(QGroupBox):
 
     # -- file choice --------------------------------------------------------------------------
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose labelled data", "", FILE_FILTER)
+        path = file_dialogs.open_file(self, "Choose labelled data", FILE_FILTER)
         if path:
             self.load_file(path)
 
     def _browse_validation(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose validation data", "", FILE_FILTER)
+        path = file_dialogs.open_file(self, "Choose validation data", FILE_FILTER)
         if path:
             self.validation_edit.setText(path)
             self.file_radio.setChecked(True)
@@ -160,8 +161,12 @@ class TrainDataBox(QGroupBox):
 
     # -- showing what was found -----------------------------------------------------------------
     def show_error(self, error: BaseException) -> None:
+        """A file that cannot be used: nothing of the previous file stays on screen (preview, columns, labels)."""
         self.summary = None
         self.preview.setRowCount(0)
+        self.preview.setColumnCount(0)
+        for combo in (self.text_combo, self.label_combo):
+            combo.clear()
         self.labels.setRowCount(0)
         self.message.setStyleSheet(PROBLEM_STYLE)
         self.message.setText(str(error))

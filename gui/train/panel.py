@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QMessageBox, QPushButton, QScrollArea, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMessageBox, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 import gui.dialogs
+from gui.common.layout import FormColumnLayout, vertical_scroll
 from gui.context import AppContext
 from gui.jobs.runner import Job, JobProgress
 from gui.train.base_picker import BaseModelPicker
@@ -72,24 +72,32 @@ class TrainPanel(QWidget):
         task_row = QHBoxLayout()
         task_row.addWidget(QLabel("Task:"))
         task_row.addWidget(self.task_combo, 1)
+        # The one-click starters on top and Train/Cancel at the bottom stay on screen at any window size;
+        # only the form between them scrolls (vertically: it is never wider than its column).
+        starters = QHBoxLayout()
+        starters.addWidget(self.starter_button)
+        starters.addWidget(self.starter_ner_button)
+        starters.addStretch(1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.train_button)
-        buttons.addWidget(self.starter_button)
-        buttons.addWidget(self.starter_ner_button)
         buttons.addWidget(self.cancel_button)
+        buttons.addStretch(1)
         setup = QWidget()
-        setup_layout = QVBoxLayout(setup)
+        setup_layout = FormColumnLayout(setup)
+        setup_layout.setContentsMargins(0, 0, 4, 0)
         setup_layout.addLayout(model_row)
         setup_layout.addLayout(task_row)
         setup_layout.addWidget(self.data_box)
         setup_layout.addWidget(self.params)
-        setup_layout.addLayout(buttons)
         setup_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(setup)
+        form_scroll = vertical_scroll(setup)
+        scroll = QWidget()
         scroll.setMinimumWidth(420)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        left = QVBoxLayout(scroll)
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addLayout(starters)
+        left.addWidget(form_scroll, 1)
+        left.addLayout(buttons)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.curves)
         right.addWidget(self.results)
@@ -256,12 +264,21 @@ class TrainPanel(QWidget):
         self.results.show_result(result, unique_name(f"{stem}-{suffix}", self.context.library_dir))
 
     def _show_failure(self, error: BaseException) -> None:
-        """Show why training could not start or failed (in the panel and as a dialog)."""
-        from gui.dialogs import error_text, show_error
+        """Show why training could not start or failed (in the panel and as a dialog). Out of memory on a
+        GPU offers the CPU, as the rest of the app does: yes switches the app's device (and this chooser)."""
+        from gui.dialogs import error_text, offer_cpu_fallback, show_error
+        from gui.train.params import choose_app_device
+        from services.core.errors import DeviceError
 
         self.curves.status.setText(f"<span style='color:#b00020'>{error_text(error)}</span>")
-        show_error(self, "Training failed", error)
         self._outcome = "failed"
+        if isinstance(error, DeviceError) and self.params.device_name() != error.fallback:
+            if offer_cpu_fallback(self, error):
+                choose_app_device(self.context, error.fallback)
+                self.curves.status.setText(f"{error_text(error)} Switched to {error.fallback.upper()}: press Train "
+                                           "to train there.")
+            return
+        show_error(self, "Training failed", error)
 
     def _fail(self, error: BaseException) -> None:
         """A problem found before anything started."""

@@ -11,6 +11,13 @@ from services.training.config import HELP, Hyperparameters
 LEARNING_RATES = ["1e-5", "2e-5", "3e-5", "5e-5", "1e-4", "3e-4", "1e-3", "5e-3"]
 
 
+def choose_app_device(context, name: str) -> None:
+    """Make ``name`` the app's device, keeping the precision if that device supports it (else float32)."""
+    info = next((d for d in context.devices or [] if d.name == name), None)
+    precision = context.precision if info is None or info.supports(context.precision) else "float32"
+    context.set_device(name, precision)
+
+
 class TrainParamsBox(QGroupBox):
     def __init__(self, context, parent: QWidget | None = None):
         super().__init__("Hyperparameters", parent)
@@ -71,7 +78,11 @@ class TrainParamsBox(QGroupBox):
         layout.addWidget(self.help)
         self.set_hyperparameters(Hyperparameters())
         self.refresh_devices()
+        # One device for the whole app: this chooser shows the app's device (Settings ▸ Device, the status
+        # bar, an out-of-memory → CPU switch) and choosing one here changes the app's.
         context.sig_devices_detected.connect(lambda _devices: self.refresh_devices())
+        context.sig_device_changed.connect(lambda _device, _precision: self.refresh_devices())
+        self.device.activated.connect(lambda _index: self._choose_device(self.device.currentData()))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in (QEvent.Type.FocusIn, QEvent.Type.Enter) and watched in self._help_for:
@@ -79,15 +90,22 @@ class TrainParamsBox(QGroupBox):
         return False
 
     def refresh_devices(self) -> None:
-        current = self.device.currentData() or self.context.device
+        """List the app's devices and select the app's device."""
+        self.device.blockSignals(True)
         self.device.clear()
         devices = self.context.devices or []
         if not devices:
             self.device.addItem("CPU", "cpu")
         for device in devices:
             self.device.addItem(device.label, device.name)
-        index = self.device.findData(current)
+        index = self.device.findData(self.context.device)
         self.device.setCurrentIndex(max(index, 0))
+        self.device.blockSignals(False)
+
+    def _choose_device(self, name: str | None) -> None:
+        if not name or name == self.context.device:
+            return
+        choose_app_device(self.context, name)
 
     def set_hyperparameters(self, hp: Hyperparameters) -> None:
         self.epochs.setValue(hp.epochs)

@@ -162,8 +162,14 @@ def _tensor_shapes(tokenizer, firsts, seconds, kwargs) -> tuple[dict, str]:
     try:
         tensors = tokenizer(firsts, seconds, return_tensors="pt", **kwargs)
     except ValueError:
-        return {}, ("return_tensors='pt' fails for this batch: the rows have different lengths and a tensor must "
-                    "be rectangular. Choose padding 'longest' or 'max_length'.")
+        ragged = "return_tensors='pt' fails for this batch: the rows have different lengths and a tensor must be " \
+                 "rectangular."
+        if kwargs.get("padding") == "max_length" and not kwargs.get("truncation"):
+            limit = kwargs.get("max_length") or _model_limit(tokenizer)
+            return {}, (f"{ragged} padding='max_length' pads the short rows to {limit}, but with truncation off "
+                        f"the rows longer than {limit} tokens stay longer. Turn truncation on (e.g. longest_first) "
+                        "or raise max_length.")
+        return {}, f"{ragged} Choose padding 'longest' or 'max_length'."
     shapes = {name: (tuple(value.shape), str(value.dtype).replace("torch.", "torch."))
               for name, value in tensors.items() if hasattr(value, "shape")}
     return shapes, ""
