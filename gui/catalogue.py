@@ -159,6 +159,9 @@ class ModelCatalogue(QObject):
 
     def _on_disk_changed(self, path: str) -> None:
         log.debug("changed on disk: %s", path)
+        library = Path(self._library_dir()).expanduser()
+        if Path(path) != library and not library.exists() and library.is_relative_to(path):
+            return  # the folder the library will be made in changed (the settings file was saved): no model yet
         self.schedule()
 
     def _on_scan_failed(self, error: BaseException) -> None:

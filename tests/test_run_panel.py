@@ -349,5 +349,11 @@ def test_no_model_for_the_task(qtbot, panel):
     panel.set_task("text-classification")  # nothing here can do it: only the built-in model is known
     assert panel.picker.current_spec() is None
     assert panel.notice.isVisible() and "No model on this machine" in panel.notice.text()
-    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
-    assert "No model is chosen" in gui.dialogs.shown_errors[-1]
+    # nothing to run and no code to show, and the buttons say why (no modal dialog)
+    assert not panel.run_button.isEnabled() and "No model can do text classification" in panel.run_button.toolTip()
+    assert not panel.code_button.isEnabled() and "see the note above" in panel.code_button.toolTip()
+    errors = len(gui.dialogs.shown_errors)
+    assert panel.run() is None and len(gui.dialogs.shown_errors) == errors  # Ctrl+Enter: no dialog either
+    assert "No model for text classification" in panel.status.text()
+    panel.set_task("zero-shot-classification")  # the built-in model can: Run and Show code come back
+    assert panel.run_button.isEnabled() and panel.code_button.isEnabled()

@@ -14,6 +14,7 @@ from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QStackedWidget,
                                QVBoxLayout, QWidget)
 
+from gui.common.layout import size_to_current_page
 from gui.context import AppContext
 from gui.dialogs import show_error
 from gui.jobs.runner import Job
@@ -24,7 +25,7 @@ from gui.common.model_picker import ModelPicker
 from gui.run.result_views import ClassificationView, FillMaskView, GenerationView, SimilarityView, ZeroShotView
 from gui.run.options import TaskOptions
 from gui.run.text_task_views import AnswerView, Seq2SeqView
-from services.core.errors import InputError, ModelError
+from services.core.errors import ModelError
 from services.core.model_info import inspect_model
 from services.core import tasks
 from services.core.tasks import DEFAULT_LABELS, DEFAULT_TEMPLATE, TASKS
@@ -133,6 +134,7 @@ class RunPanel(QWidget):
         self.result_stack = QStackedWidget()
         for view in self.views.values():
             self.result_stack.addWidget(view)
+        size_to_current_page(self.result_stack)  # as large as the task's result view needs, not the largest
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Task:"))
@@ -211,10 +213,17 @@ class RunPanel(QWidget):
         self._update_no_model_notice()
 
     def _update_no_model_notice(self) -> None:
-        if self.picker.current_spec() is None:
+        missing = self.picker.current_spec() is None
+        if missing:
             self._show_notice(self.picker.missing_hint() + " Or pick another task.")
         elif self.notice.property("kind") == "no-model":
             self.notice.hide()
+        # No model for the task: nothing to run and no code to show (the notice above says what to do).
+        why = f"No model can do {TASKS[self.task()].lower()} yet: see the note above." if missing else ""
+        self.run_button.setEnabled(not missing)
+        self.run_button.setToolTip(why or "Run the task on the text (Ctrl+Enter)")
+        self.code_button.setEnabled(not missing)
+        self.code_button.setToolTip(why or "The Python that does what this run did, to copy")
 
     def _show_notice(self, text: str, kind: str = "no-model") -> None:
         self.notice.setText(text)
@@ -253,9 +262,9 @@ class RunPanel(QWidget):
     def run(self) -> Job | None:
         """Load the chosen model (cached after the first time) and run the task on the text."""
         task, spec = self.task(), self.picker.current_spec()
-        if spec is None:
-            show_error(self, "Cannot run", InputError(f"No model is chosen for {TASKS[task].lower()}.",
-                                                      hint="Open a model folder that can do it."))
+        if spec is None:  # Run is disabled then; Ctrl+Enter points at the note that says what to do
+            self._update_no_model_notice()
+            self.status.setText(f"No model for {TASKS[task].lower()}: see the note above.")
             return None
         texts, options = self.texts(), self.options.options(task)
         settings = self.context.settings
@@ -285,10 +294,14 @@ class RunPanel(QWidget):
             return precisions.load(spec, task, device=device, precision=precision, host=default_host,
                                    options=precisions.engine_options(task, options), progress=progress, cancel=cancel)
 
+        from services.core.models import default_host
+
         name = "the built-in model" if spec == "builtin" else spec.rstrip("/\\").rsplit("/", 1)[-1]
-        job = self.context.runner.submit(f"Loading {name}", load, lane="model", key="run")
+        # A model loaded before is reused (no reload): the job says so instead of "Loading" every run.
+        held = default_host.holds(spec, task, device=device)
+        job = self.context.runner.submit(f"{'Using' if held else 'Loading'} {name}", load, lane="model", key="run")
         job.result.connect(lambda loaded, job=job: self._on_loaded(job, loaded))
-        self._watch(job, "Loading model…")
+        self._watch(job, "Preparing…" if held else "Loading model…")
         return job
 
     def _on_loaded(self, load_job: Job, loaded) -> None:
@@ -394,9 +407,15 @@ class RunPanel(QWidget):
     def current_code(self) -> str:
         from services.run.code_snippets import code_for
 
-        run = self.last_run or {"task": self.task(), "spec": self.picker.current_spec() or "builtin",
-                                "texts": self.texts(), "options": self.options.options(self.task()),
-                                "device": self.context.device}
+        run = self.last_run
+        if run is None or (run["task"], run["spec"]) != (self.task(), self.picker.current_spec()):
+            # the last run was another task or model: code for what the panel shows now
+            spec = self.picker.current_spec()
+            if spec is None:
+                raise ModelError(f"No model is chosen for {TASKS[self.task()].lower()}, so there is no code to show.",
+                                 hint="Choose or open a model that can do it first.")
+            run = {"task": self.task(), "spec": spec, "texts": self.texts(),
+                   "options": self.options.options(self.task()), "device": self.context.device}
         return code_for(run["task"], run["spec"], run["options"], run["texts"], device=run["device"])
 
     def show_code(self) -> CodeDialog | None:
@@ -405,7 +424,9 @@ class RunPanel(QWidget):
         except (ModelError, ValueError) as error:
             show_error(self, "No code to show", error)
             return None
-        note = "Python that does what the last run did (same model folder, text and options):" if self.last_run \
+        last = self.last_run is not None and (self.last_run["task"], self.last_run["spec"]) == (
+            self.task(), self.picker.current_spec())
+        note = "Python that does what the last run did (same model folder, text and options):" if last \
             else "Python for the current task, model and text:"
         self.code_dialog = CodeDialog(code, note=note, parent=self)
         self.code_dialog.show()

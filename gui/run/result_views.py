@@ -188,7 +188,8 @@ class SimilarityView(QWidget):
         self.headline = _headline()
         self.bar = QProgressBar()
         self.bar.setRange(-BAR_STEPS, BAR_STEPS)
-        self.bar.setTextVisible(False)
+        self.bar.setToolTip("The cosine on a scale from −1 (opposite) through 0 (unrelated) to +1 (same direction)")
+        self.bar.hide()  # no half-filled bar before there is a cosine to show
         self.shape_label = QLabel()
         self.shape_label.setWordWrap(True)
         self.shape_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -204,6 +205,7 @@ class SimilarityView(QWidget):
             self.cosine = float(result["cosine"])
             self.headline.setText(f"cosine similarity  {self.cosine:.4f}")
             self.bar.setValue(int(round(self.cosine * BAR_STEPS)))
+            self.bar.setFormat(f"cosine {self.cosine:+.3f}  (−1 … +1)")
             self.bar.setVisible(True)
             self.shape_label.setText(
                 f"Each sentence → a vector of shape {tuple(result['shape'])} ({result.get('pooling', 'mean')} pooling "
@@ -221,6 +223,7 @@ class SimilarityView(QWidget):
         self.headline.clear()
         self.shape_label.clear()
         self.bar.setValue(0)
+        self.bar.hide()
         self.cosine = None
 
 

@@ -140,10 +140,23 @@ class ModelHost:
         self._cache: OrderedDict[tuple, LoadedModel] = OrderedDict()
         self._lock = threading.Lock()
 
+    @staticmethod
+    def _key(info: ModelInfo, task: str, device: str, dtype: str) -> tuple:
+        return (str(info.path.resolve()), auto_class_for(info, task) if task in TASKS else task, device, dtype)
+
+    def holds(self, spec, task: str, *, device: str = "cpu", dtype: str = "float32") -> bool:
+        """Whether :meth:`get` would return a model already loaded (reads config.json only, no torch)."""
+        try:
+            key = self._key(inspect_model(spec), task, device, dtype)
+        except ModelError:
+            return False
+        with self._lock:
+            return key in self._cache
+
     def get(self, spec, task: str, *, device: str = "cpu", dtype: str = "float32", trust_remote_code: bool = False,
             progress: Progress = no_progress, cancel: CancelToken = NEVER_CANCELLED) -> LoadedModel:
         info = inspect_model(spec)
-        key = (str(info.path.resolve()), auto_class_for(info, task) if task in TASKS else task, device, dtype)
+        key = self._key(info, task, device, dtype)
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
