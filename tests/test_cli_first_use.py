@@ -146,3 +146,22 @@ def test_stdout_only_the_answer_stderr_no_library_noise(headless_classifier, tmp
     assert loud.returncode == 0, loud.stderr
     assert "LOAD REPORT" in loud.stderr and "LOAD REPORT" not in loud.stdout
     assert [json.loads(line)["text"] for line in loud.stdout.splitlines()] == ["hello", "world"]
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_the_window_prints_its_start_up_marker_only_when_asked(debug, tmp_path):
+    """`python main.py` (the window) prints nothing on stdout; WORKBENCH_DEBUG_STARTUP=1 adds the marker."""
+    code = ("from PySide6.QtCore import QTimer\nfrom PySide6.QtWidgets import QApplication\n"
+            "app = QApplication(['main.py'])\nQTimer.singleShot(4000, app.quit)\n"
+            "import main, sys\nsys.exit(main.main([]))\n")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "WORKBENCH_HOME": str(tmp_path / "home")}
+    env.pop("WORKBENCH_DEBUG_STARTUP", None)
+    if debug:
+        env["WORKBENCH_DEBUG_STARTUP"] = "1"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                            env=env)
+    assert result.returncode == 0, result.stderr
+    if debug:
+        assert result.stdout.startswith("WORKBENCH_WINDOW_SHOWN ")
+    else:
+        assert result.stdout == ""
