@@ -419,13 +419,29 @@ def test_a_model_folder_missing_on_the_workers_is_named(tmp_path, tiny_classifie
     assert done.returncode == 2 and f"'{tmp_path / 'nowhere'}' does not exist" in done.stderr
     assert "Starting Ray" not in done.stderr, "a model missing here is refused before Ray starts"
     assert time.monotonic() - started < 120
-    done = run_analyse(data, "--task", "text-classification", "--model", tiny_classifier, "--ray", "local",
-                       "--ray-model-path", elsewhere, "--out", tmp_path / "out.csv")
-    assert done.returncode == 2, done.stderr
-    last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith(f"error: The model folder '{elsewhere}' does not exist on worker node"), last
-    assert "shared storage" in last or "same path" in last
-    assert "Traceback" not in done.stderr
+    # in one process, as a library: the error from the workers, and Ray stopped before it reached us
+    script = textwrap.dedent(f"""
+        import json, psutil, ray
+        from services.analyse.cluster import ClusterOptions, analyse_on_ray
+        from services.analyse.run import AnalyseRequest
+        from services.core.errors import InputError
+        request = AnalyseRequest(paths=[{str(data)!r}], task="text-classification", model={str(tiny_classifier)!r})
+        try:
+            analyse_on_ray(request, {str(tmp_path / "out.jsonl")!r},
+                           cluster=ClusterOptions("local", worker_model={str(elsewhere)!r}))
+            error = None
+        except InputError as caught:
+            error = str(caught)
+        left = sorted(p.name() for p in psutil.Process().children(recursive=True))
+        print(json.dumps({{"error": error, "initialized": ray.is_initialized(), "children": left}}))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=cli_env(), capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr  # one error, said once
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["error"].startswith(f"The model folder '{elsewhere}' does not exist on worker node"), report
+    assert "same path" in report["error"] and "--ray-ship-model" in report["error"]
+    assert not report["initialized"] and not report["children"], f"Ray left running after the error: {report}"
 
 
 def free_port() -> int:
