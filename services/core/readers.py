@@ -201,17 +201,7 @@ def _csv_records(info: InputFile, options: ReadOptions, sink: _Sink) -> Iterator
         gold_at = _pick(header, options.gold, GOLD_COLUMN_GUESSES, "column", info, False)
         need = max(i for i in (text_at, gold_at) if i is not None) + 1
         index = 0
-        start_line = reader.line_num + 1
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as error:
-                sink.warn("broken-line", f"unreadable CSV row ({error}); skipped", start_line)
-                start_line = reader.line_num + 1
-                continue
-            line, start_line = start_line, reader.line_num + 1
+        for line, row in _csv_rows(reader, sink):
             if not row or (len(row) == 1 and not row[0].strip() and need > 1):
                 continue  # a blank line is no record
             position = index
@@ -226,6 +216,22 @@ def _csv_records(info: InputFile, options: ReadOptions, sink: _Sink) -> Iterator
             gold = row[gold_at].strip() if gold_at is not None else None
             yield Record(f"{info.path}#{position}", info.path, position, line, text[: options.max_chars], gold or None,
                          flags, len(text))
+
+
+def _csv_rows(reader, sink: _Sink) -> Iterator[tuple[int, list[str]]]:
+    """``(first line number, cells)`` for each row after the header; an unreadable row is a warning."""
+    start_line = reader.line_num + 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            sink.warn("broken-line", f"unreadable CSV row ({error}); skipped", start_line)
+            start_line = reader.line_num + 1
+            continue
+        line, start_line = start_line, reader.line_num + 1
+        yield line, row
 
 
 def _get_field(value, path: str | None):
@@ -437,17 +443,7 @@ def table_rows(info: InputFile, warnings: list[FileWarning]) -> tuple[list[str],
                 return [], []
             except csv.Error as error:
                 raise InputError(f"'{info.path}' is not readable as CSV: {error}.") from None
-            start_line = reader.line_num + 1
-            while True:
-                try:
-                    values = next(reader)
-                except StopIteration:
-                    break
-                except csv.Error as error:
-                    sink.warn("broken-line", f"unreadable CSV row ({error}); skipped", start_line)
-                    start_line = reader.line_num + 1
-                    continue
-                line, start_line = start_line, reader.line_num + 1
+            for line, values in _csv_rows(reader, sink):
                 if not any(value.strip() for value in values):
                     continue  # a blank line is no row
                 row = {name: (values[i] if i < len(values) else None) for i, name in enumerate(header)}
