@@ -265,6 +265,9 @@ def analyse_on_ray(request: AnalyseRequest, results_path: str | Path | None = No
     from services.core.models import validate_for_task
 
     cluster = cluster or ClusterOptions()
+    if request.requested_precision != "float32":
+        raise InputError("--precision applies to local runs; a --ray run computes in float32.",
+                         hint="Leave out --precision (or use float32) with --ray.")
     if request.task not in tasks.TASKS:
         raise InputError(f"Unknown task '{request.task}'.", hint=f"Tasks: {', '.join(tasks.TASKS)}.")
     if cluster.cpus_per_actor < 1 or cluster.block_rows < 1 or cluster.actors < 0:
@@ -316,7 +319,7 @@ def analyse_on_ray(request: AnalyseRequest, results_path: str | Path | None = No
             if refs:
                 progress(store.rows, total, f"Loading the model on up to {max_actors} actor(s)")
                 scorer_args = dict(model=spec, task=request.task, options=request.engine, device=request.device,
-                                   dtype=request.dtype, threads=cluster.cpus_per_actor, weights_sha256=weights,
+                                   threads=cluster.cpus_per_actor, weights_sha256=weights,
                                    weight_files=list(info.weight_files), driver_model=str(info.path), shipped=shipped)
                 dataset = ray.data.from_arrow_refs(refs).map_batches(
                     _ActorScorer, fn_constructor_kwargs=scorer_args, batch_size=None, batch_format="pyarrow",
@@ -339,7 +342,8 @@ def analyse_on_ray(request: AnalyseRequest, results_path: str | Path | None = No
                         stats = per_actor.setdefault(actor, {"actor": actor, "rows": 0, "busy_s": 0.0})
                         stats["rows"] += 1
                         stats["busy_s"] += busy
-                        engine_settings = engine_settings or json.loads(settings)
+                        if settings and not engine_settings:
+                            engine_settings = json.loads(settings)
                     done = store.rows
                     speed = rate.add(new_rows)
                     left = RecentRate.remaining(done, total, speed)
@@ -378,7 +382,9 @@ def analyse_on_ray(request: AnalyseRequest, results_path: str | Path | None = No
                      "batch_size": engine_settings.get("batch_size"), "max_tokens": engine_settings.get("max_tokens"),
                      "max_length": engine_settings.get("max_length"),
                      "window": min(request.engine.window, cluster.block_rows)},  # an actor sorts one block
-        "versions": versions(), "device": request.device, "dtype": request.dtype,
+        "versions": versions(), "device": request.device, "dtype": engine_settings.get("dtype", "float32"),
+        "precision": engine_settings.get("precision", {"requested": "float32", "precision": "float32"}),
+        "threads": engine_settings.get("threads", {"threads": cluster.cpus_per_actor}),  # each actor's
         "started": started, "finished": now_iso(), "complete": complete,
         "counts": {"records": rows, "new": new_rows, "resumed": store.resumed, "files": len(files),
                    "warnings": len(warnings), **counts},
@@ -398,4 +404,5 @@ def analyse_on_ray(request: AnalyseRequest, results_path: str | Path | None = No
     else:
         id2label = {}
     return RunResult(results_path, manifest_path, run_key, request.task, str(info.path), files, warnings, rows,
-                     new_rows, store.resumed, complete, id2label, list(id2label.values()))
+                     new_rows, store.resumed, complete, id2label, list(id2label.values()), manifest["precision"],
+                     None, cluster.cpus_per_actor)

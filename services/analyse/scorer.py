@@ -127,25 +127,33 @@ def check_weights(path: str, expected: str, weight_files: list[str], driver_path
 class BatchScorer:
     """Load the model once; each call scores one batch of records and returns its result rows.
 
+    Columns out: ``row`` (the results-file row as JSON), ``file``/``index`` (its key), ``actor``,
+    ``seconds`` (the batch's time shared over its rows) and ``engine`` (the engine's settings as
+    JSON, on a batch's first row only). The model runs in float32, prepared as the local run does.
     ``model`` is the folder as the workers see it; ``weights_sha256``/``weight_files`` (from the
     driver's copy) are checked against it. ``threads`` is the torch CPU threads: the CPUs the actor
     was given, so that actors never oversubscribe a node.
     """
 
     def __init__(self, model: str, task: str, options: EngineOptions | None = None, *, device: str = "cpu",
-                 dtype: str = "float32", threads: int = 1, weights_sha256: str = "",
-                 weight_files: list[str] | None = None, driver_model: str = "", shipped: str | None = None):
+                 threads: int = 1, weights_sha256: str = "", weight_files: list[str] | None = None,
+                 driver_model: str = "", shipped: str | None = None):
+        from services.core import precision
         from services.core.models import default_host
 
         path = worker_model_path(model, shipped)
         check_weights(path, weights_sha256, list(weight_files or []), driver_model or model)
         options = dataclasses.replace(options or EngineOptions(), threads=max(1, int(threads)))
-        loaded = default_host.get(path, task, device=device, dtype=dtype)
+        loaded = default_host.get(path, task, device=device, dtype="float32")
+        loaded = precision.prepare(loaded, "float32", texts=[])  # as the local run at float32: the check on record
         self.engine = Engine(loaded, options)
         self.model_path = path
         self.actor = f"{node_name()}:{os.getpid()}"
-        self.settings = json.dumps({"batch_size": self.engine.batch_size, "max_tokens": self.engine.max_tokens,
-                                    "max_length": self.engine.max_length, "threads": self.engine.threads})
+        choice = self.engine.thread_choice
+        self.settings = json.dumps({
+            "batch_size": self.engine.batch_size, "max_tokens": self.engine.max_tokens,
+            "max_length": self.engine.max_length, "dtype": loaded.dtype, "precision": loaded.check.to_dict(),
+            "threads": choice.to_dict() if choice else {"threads": self.engine.threads}})
 
     def score(self, records: list[Record]) -> list[dict]:
         """Result rows for ``records`` (in the order the engine finishes them)."""
@@ -160,4 +168,4 @@ class BatchScorer:
         share = seconds / len(rows) if rows else 0.0
         return {"file": [row["file"] for row in rows], "index": [int(row["index"]) for row in rows],
                 "row": [json.dumps(row, ensure_ascii=False) for row in rows], "actor": [self.actor] * len(rows),
-                "seconds": [share] * len(rows), "engine": [self.settings] * len(rows)}
+                "seconds": [share] * len(rows), "engine": [self.settings] + [""] * (len(rows) - 1)}
