@@ -329,6 +329,7 @@ def analyse_on_ray(request: AnalyseRequest, results_path: str | Path | None = No
                     num_gpus=1 if not str(request.device).startswith("cpu") else 0)
                 deadline = time.monotonic() + seconds if seconds else None
                 rate = RecentRate()
+                rate.add(0)  # from the start: the first rate counts the actors' start-up (no 0 rec/s, no wild ETA)
                 for batch in dataset.iter_batches(batch_size=None, batch_format="pyarrow"):
                     columns = batch.to_pydict()
                     rows = [json.loads(text) for text in columns["row"]]
