@@ -350,6 +350,21 @@ def wait_for_rows(proc) -> bytes:
             return seen
 
 
+def still_running(processes, timeout: float = 60) -> list:
+    """Those of ``processes`` still running after ``timeout`` s (a zombie awaiting its reaper is not)."""
+    import psutil
+
+    alive = psutil.wait_procs(processes, timeout=timeout)[1]
+    running = []
+    for process in alive:
+        try:
+            if process.status() != psutil.STATUS_ZOMBIE:
+                running.append(process)
+        except psutil.NoSuchProcess:
+            pass
+    return running
+
+
 def listening_addresses(processes) -> set:
     """The addresses ``processes`` accept connections on (IPv4-mapped IPv6 read as IPv4)."""
     import ipaddress
@@ -395,8 +410,8 @@ def test_ctrl_c_stops_ray_leaves_no_process_and_resume_completes(tmp_path, capsy
             os.killpg(proc.pid, signal.SIGKILL)
     err = (seen + rest).decode(errors="replace")
     assert code == 130 and err.strip().splitlines()[-1] == "cancelled", err[-3000:]
-    gone = psutil.wait_procs(ours, timeout=30)[1]
-    assert not gone, f"Ray processes left behind: {[(p.pid, p.name()) for p in gone]}"
+    left = still_running(ours)
+    assert not left, f"Ray processes left behind: {[(p.pid, p.name()) for p in left]}"
     partial = out.with_name(out.name + ".partial.jsonl")
     kept = len(partial.read_text().splitlines()) - 1
     assert 0 < kept < len(expected)
@@ -488,5 +503,5 @@ def test_auto_joins_a_head_node_started_on_loopback(tmp_path, capsys, tiny_class
         processes = psutil.Process(head.pid).children(recursive=True) if head.poll() is None else []
         head.terminate()  # the head's own Ctrl+C: `ray start --block` stops what it started
         head.wait(timeout=120)
-        left = psutil.wait_procs(processes, timeout=60)[1]
+        left = still_running(processes)
     assert not left, f"head node processes left behind: {[(p.pid, p.name()) for p in left]}"
