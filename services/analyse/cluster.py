@@ -56,14 +56,14 @@ import pyarrow as pa  # noqa: E402 - installed with ray[data]
 from services.analyse.manifest import now_iso, versions, weights_sha256  # noqa: E402
 from services.analyse.results_store import ResultsStore, write_json_atomic  # noqa: E402
 from services.analyse.run import (AnalyseRequest, RunResult, default_results_path, expected_records,  # noqa: E402
-                                  manifest_path_for, run_key_for)
+                                  gather_inputs, manifest_path_for, run_key_for)
 from services.analyse.scorer import BatchScorer, records_to_columns  # noqa: E402
 from services.core import tasks  # noqa: E402
 from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress  # noqa: E402
 from services.core.eta import RecentRate, format_eta  # noqa: E402
-from services.core.files import FileWarning, collect_files, scan_files  # noqa: E402
-from services.core.model_info import BUILTIN, inspect_model  # noqa: E402
-from services.core.readers import iter_records, validate_options  # noqa: E402
+from services.core.files import FileWarning  # noqa: E402
+from services.core.model_info import BUILTIN  # noqa: E402
+from services.core.readers import iter_records  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
 START_HINT = ("Start one with `ray start --head` (then each worker with `ray start --address HEAD:6379`), "
@@ -273,16 +273,7 @@ def analyse_on_ray(request: AnalyseRequest, results_path: str | Path | None = No
     if cluster.cpus_per_actor < 1 or cluster.block_rows < 1 or cluster.actors < 0:
         raise InputError("--ray-cpus-per-actor and --ray-block-rows must be at least 1, --ray-actors at least 0.")
     started = now_iso()
-    progress(0, None, "Finding files")
-    paths, warnings = collect_files(request.paths, cancel)
-    files, scan_warnings = scan_files(paths, cancel, progress=lambda d, t, m: progress(0, None, m))
-    warnings += scan_warnings
-    if not files:
-        reasons = "; ".join(str(w) for w in warnings[:3]) or "no files were given"
-        raise InputError(f"There is nothing to analyse: {reasons}.",
-                         hint="Add .txt, .md, .csv, .tsv, .jsonl or .json files, or folders holding them.")
-    validate_options(files, request.read)
-    info = inspect_model(request.model)
+    files, warnings, info = gather_inputs(request, progress, cancel)
     validate_for_task(info, request.task)
     labels: list[str] = []
     if request.task == "zero-shot-classification":  # refused here, before any node loads the model

@@ -164,13 +164,8 @@ def result_labels(engine: Engine) -> dict[int, str]:
     return dict(engine.id2label) if engine.task == "text-classification" else {}
 
 
-def analyse(request: AnalyseRequest, results_path: str | Path | None = None, *, resume: bool = True,
-            manifest_path: str | Path | None = None, seconds: float | None = None, host=None,
-            progress: Progress = no_progress, cancel: CancelToken = NEVER_CANCELLED) -> RunResult:
-    """Analyse every record of ``request.paths``; results stream to ``results_path`` (JSONL)."""
-    if request.task not in TASKS:
-        raise InputError(f"Unknown task '{request.task}'.", hint=f"Tasks: {', '.join(TASKS)}.")
-    started = now_iso()
+def gather_inputs(request: AnalyseRequest, progress: Progress = no_progress, cancel: CancelToken = NEVER_CANCELLED):
+    """The scanned input files, their warnings and the model's info: the same for a local and a Ray run."""
     progress(0, None, "Finding files")
     paths, warnings = collect_files(request.paths, cancel)
     files, scan_warnings = scan_files(paths, cancel, progress=lambda d, t, m: progress(0, None, m))
@@ -180,7 +175,17 @@ def analyse(request: AnalyseRequest, results_path: str | Path | None = None, *, 
         raise InputError(f"There is nothing to analyse: {reasons}.",
                          hint="Add .txt, .md, .csv, .tsv, .jsonl or .json files, or folders holding them.")
     validate_options(files, request.read)
-    info = inspect_model(request.model)
+    return files, warnings, inspect_model(request.model)
+
+
+def analyse(request: AnalyseRequest, results_path: str | Path | None = None, *, resume: bool = True,
+            manifest_path: str | Path | None = None, seconds: float | None = None, host=None,
+            progress: Progress = no_progress, cancel: CancelToken = NEVER_CANCELLED) -> RunResult:
+    """Analyse every record of ``request.paths``; results stream to ``results_path`` (JSONL)."""
+    if request.task not in TASKS:
+        raise InputError(f"Unknown task '{request.task}'.", hint=f"Tasks: {', '.join(TASKS)}.")
+    started = now_iso()
+    files, warnings, info = gather_inputs(request, progress, cancel)
     weights = weights_sha256(info.path, info.weight_files) if info.weight_files else ""
     run_key = run_key_for(request, files, weights)
     results_path = Path(results_path) if results_path else default_results_path(run_key)
