@@ -19,6 +19,7 @@ from services.core.files import FileWarning, InputFile, collect_files, scan_file
 from services.analyse.manifest import now_iso, versions, weights_sha256
 from services.core.readers import ReadOptions, iter_records, validate_options
 from services.analyse.results_store import ResultsStore, write_json_atomic
+from services.analyse.scorer import result_row
 from services.core.cancel import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from services.core.eta import RecentRate, format_eta
 from services.core.errors import Cancelled, InputError
@@ -219,17 +220,10 @@ def analyse(request: AnalyseRequest, results_path: str | Path | None = None, *, 
             nonlocal new_rows, total
             rows = []
             for record, result in pairs:
-                flags = list(record.flags)
-                if not record.text.strip():
-                    flags.append("empty")
-                if result.get("truncated"):
-                    flags.append("truncated")
-                if result.get("chunks"):
-                    flags.append("chunked")
-                for flag in flags:
+                row = result_row(record, result)
+                for flag in row["flags"]:
                     counts[flag.replace("-", "_")] = counts.get(flag.replace("-", "_"), 0) + 1
-                rows.append({"id": record.id, "file": record.file, "index": record.index, "line": record.line,
-                             "text": record.text, "gold": record.gold, "flags": flags, **result})
+                rows.append(row)
             new_rows += store.write(rows)
             done = store.rows
             total = max(total, done)

@@ -94,8 +94,9 @@ HELP = {
                  "the run when validation stops improving. Off: exactly the epochs above.",
     "patience": "Early stopping: stop after this many epochs without a better validation score (0 = never stop early).",
     "precision": "Mixed precision: the weights stay float32, the forward and backward passes run in bfloat16 "
-                 "(CPUs with AMX or AVX512-BF16, most GPUs) or float16 (GPUs). Faster; the final validation score "
-                 "stayed within 1 point of float32 on the starter data. Elsewhere it trains in float32 and says so.",
+                 "(CPUs with AMX or AVX512-BF16, most GPUs) or float16 (GPUs). Faster where the hardware computes "
+                 "in it natively; compare the final validation score with a float32 run before relying on it. "
+                 "Elsewhere it trains in float32 and says so.",
     "validation": "Examples held back from training to measure the model after each epoch and to pick the best epoch.",
 }
 
