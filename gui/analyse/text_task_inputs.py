@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QWidget
 
+from gui.common.layout import fill_language_combos
 from services.core.errors import InputError
 
 
@@ -49,12 +50,7 @@ class TextTaskInputs:
         from services.run.seq2seq import languages_from_files
 
         languages = languages_from_files(info)
-        for combo, items, default in ((self.source, languages.sources, languages.default_source),
-                                      (self.target, languages.targets, languages.default_target)):
-            combo.clear()
-            combo.addItems(items)
-            combo.setCurrentText(default or "")
-            combo.setEnabled(languages.kind != "none")
+        fill_language_combos(self.source, self.target, languages)
 
     def options(self, task: str) -> dict:
         """The engine's ``task_options`` for ``task``; a question-answering run without a question is refused."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QLineEdit, QScrollArea, QSizePolicy,
+                               QStackedWidget, QVBoxLayout, QWidget)
 
 
 class FormColumnLayout(QVBoxLayout):
@@ -46,3 +47,28 @@ def size_to_current_page(stack: QStackedWidget) -> QStackedWidget:
     stack.widgetAdded.connect(follow)
     follow()
     return stack
+
+
+def options_row(*widgets) -> QWidget:
+    """One row of options: strings become labels, a line edit takes the spare width (else a stretch does)."""
+    page = QWidget()
+    layout = QHBoxLayout(page)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for widget in widgets:
+        if isinstance(widget, str):
+            widget = QLabel(widget)
+        layout.addWidget(widget, 1 if isinstance(widget, QLineEdit) else 0)
+    if not any(isinstance(w, QLineEdit) for w in widgets):
+        layout.addStretch(1)
+    return page
+
+
+def fill_language_combos(source: QComboBox, target: QComboBox, languages) -> None:
+    """Source/target language choosers filled with a model's languages (``services.run.seq2seq.Languages``),
+    its defaults selected; disabled for a model that takes no language."""
+    for combo, items, default in ((source, languages.sources, languages.default_source),
+                                  (target, languages.targets, languages.default_target)):
+        combo.clear()
+        combo.addItems(items)
+        combo.setCurrentText(default or "")
+        combo.setEnabled(languages.kind != "none")

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QLineEdit, QSpinBox,
                                QStackedWidget, QWidget)
 
-from gui.common.layout import size_to_current_page
+from gui.common.layout import options_row, size_to_current_page
 
 from services.core.tasks import AGGREGATIONS, DEFAULT_AGGREGATION, DEFAULT_LABELS, DEFAULT_TEMPLATE, parse_labels
 
-
-
-def _row(*widgets) -> QWidget:
-    page = QWidget()
-    layout = QHBoxLayout(page)
-    layout.setContentsMargins(0, 0, 0, 0)
-    for widget in widgets:
-        if isinstance(widget, str):
-            widget = QLabel(widget)
-        layout.addWidget(widget, 1 if isinstance(widget, QLineEdit) else 0)
-    layout.addStretch(0 if any(isinstance(w, QLineEdit) for w in widgets) else 1)
-    return page
 
 
 class TaskOptions(QStackedWidget):
@@ -32,7 +20,7 @@ class TaskOptions(QStackedWidget):
         self.class_top_k.setRange(0, 1000)
         self.class_top_k.setSpecialValueText("all")
         self.class_top_k.setToolTip("top_k: how many classes to show (all = every class)")
-        self._add("text-classification", _row("Classes shown (top_k):", self.class_top_k))
+        self._add("text-classification", options_row("Classes shown (top_k):", self.class_top_k))
 
         self.aggregation = QComboBox()
         self.aggregation.addItems(AGGREGATIONS)
@@ -40,7 +28,7 @@ class TaskOptions(QStackedWidget):
         self.aggregation.setToolTip("aggregation_strategy: how word pieces are merged into entities\n"
                                     "none = one row per token; simple = merge B-/I- runs; first/average/max = "
                                     "one label per word, from its first piece / averaged scores / best piece")
-        self._add("token-classification", _row("Aggregation:", self.aggregation))
+        self._add("token-classification", options_row("Aggregation:", self.aggregation))
 
         self.labels = QLineEdit(DEFAULT_LABELS)
         self.labels.setPlaceholderText("candidate labels, separated by commas")
@@ -51,17 +39,17 @@ class TaskOptions(QStackedWidget):
         self.multi_label = QCheckBox("Multi-label")
         self.multi_label.setToolTip("Score each label on its own instead of choosing one")
         self._add("zero-shot-classification",
-                  _row("Labels:", self.labels, "Template:", self.template, self.multi_label))
+                  options_row("Labels:", self.labels, "Template:", self.template, self.multi_label))
 
         self.mask_top_k = QSpinBox()
         self.mask_top_k.setRange(1, 100)
         self.mask_top_k.setValue(5)
         self.mask_top_k.setToolTip("top_k: how many candidates for the mask")
         self.mask_hint = QLabel()
-        self._add("fill-mask", _row("Candidates (top_k):", self.mask_top_k, self.mask_hint))
+        self._add("fill-mask", options_row("Candidates (top_k):", self.mask_top_k, self.mask_hint))
 
         self.similarity_hint = QLabel("Type two sentences to compare them; one sentence shows its embedding.")
-        self._add("sentence-similarity", _row(self.similarity_hint))
+        self._add("sentence-similarity", options_row(self.similarity_hint))
 
         self.max_new_tokens = QSpinBox()
         self.max_new_tokens.setRange(1, 4096)
@@ -86,7 +74,7 @@ class TaskOptions(QStackedWidget):
         self.seed.setSpecialValueText("random")
         self.seed.setToolTip("seed: the same seed gives the same text")
         self.sample.toggled.connect(self._sampling_changed)
-        self._add("text-generation", _row("Max new tokens:", self.max_new_tokens, self.sample, "Temperature:",
+        self._add("text-generation", options_row("Max new tokens:", self.max_new_tokens, self.sample, "Temperature:",
                                           self.temperature, "Top-p:", self.top_p, "Seed:", self.seed))
 
         from gui.run.text_task_options import TextTaskPages

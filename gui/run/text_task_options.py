@@ -7,23 +7,11 @@ its JSON files, no load) and the language lists with the model's languages.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox,
-                               QWidget)
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox
+
+from gui.common.layout import fill_language_combos, options_row
 
 QA_EXAMPLE_QUESTION = "Who joined Acme Corporation?"
-
-
-def _row(*widgets) -> QWidget:
-    page = QWidget()
-    layout = QHBoxLayout(page)
-    layout.setContentsMargins(0, 0, 0, 0)
-    for widget in widgets:
-        if isinstance(widget, str):
-            widget = QLabel(widget)
-        layout.addWidget(widget, 1 if isinstance(widget, QLineEdit) else 0)
-    if not any(isinstance(w, QLineEdit) for w in widgets):
-        layout.addStretch(1)
-    return page
 
 
 class GenerationBox:
@@ -94,11 +82,11 @@ class TextTaskPages:
         self.no_answer = QCheckBox("Allow no answer")
         self.no_answer.setToolTip("SQuAD 2.0 models (e.g. deepset/roberta-base-squad2) can say the context holds no "
                                   "answer: the CLS token's start × end score competes with the spans")
-        stack._add("question-answering", _row("Question:", self.question, "Answers:", self.qa_top_k,
+        stack._add("question-answering", options_row("Question:", self.question, "Answers:", self.qa_top_k,
                                               "Max tokens:", self.max_answer_len, self.no_answer))
 
         self.summary = GenerationBox()
-        stack._add("summarization", _row(*self.summary.widgets(), self.summary.prefix))
+        stack._add("summarization", options_row(*self.summary.widgets(), self.summary.prefix))
 
         self.source = QComboBox(editable=True)
         self.target = QComboBox(editable=True)
@@ -107,7 +95,7 @@ class TextTaskPages:
             combo.setToolTip(f"The {what} language (Marian pairs come from the model's name; NLLB/mBART codes "
                              "such as fra_Latn / fr_XX from its tokenizer; T5 from its task prefixes)")
         self.translation = GenerationBox()
-        stack._add("translation", _row("From:", self.source, "To:", self.target, *self.translation.widgets()))
+        stack._add("translation", options_row("From:", self.source, "To:", self.target, *self.translation.widgets()))
         self.spec: str | None = None
 
     # -- the model's defaults and languages --------------------------------------------------------
@@ -128,12 +116,7 @@ class TextTaskPages:
         languages = languages_from_files(info)
         self.summary.show_defaults(generation_defaults(info, "summarization", languages=languages))
         self.translation.show_defaults(generation_defaults(info, "translation", languages=languages))
-        for combo, items, default in ((self.source, languages.sources, languages.default_source),
-                                      (self.target, languages.targets, languages.default_target)):
-            combo.clear()
-            combo.addItems(items)
-            combo.setCurrentText(default or "")
-            combo.setEnabled(languages.kind != "none")
+        fill_language_combos(self.source, self.target, languages)
 
     def options(self, task: str) -> dict:
         if task == "question-answering":

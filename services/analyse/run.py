@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
