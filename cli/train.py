@@ -6,6 +6,7 @@ Ctrl+C stops training after the current step and keeps (and saves) the best epoc
 
 from __future__ import annotations
 
+import argparse
 import json
 import signal
 import sys
@@ -38,6 +39,8 @@ def register(subparsers) -> None:
     parser.add_argument("--patience", type=int, default=defaults.patience, metavar="N", help=HELP["patience"])
     parser.add_argument("--min-steps", type=int, default=defaults.min_steps, metavar="N", help=HELP["min_steps"])
     parser.add_argument("--head-only", action="store_true", help=HELP["head_only"])
+    parser.add_argument("--freeze-embeddings", action=argparse.BooleanOptionalAction, default=defaults.freeze_embeddings,
+                        help=HELP["freeze_embeddings"])
     parser.add_argument("--seed", type=int, default=defaults.seed, metavar="N", help=HELP["seed"])
     parser.add_argument("--precision", choices=["float32", "bfloat16", "float16"], default=defaults.precision,
                         help=HELP["precision"])
@@ -91,7 +94,8 @@ def run_train(args) -> int:
     name = check_name_available(args.name)
     hp = Hyperparameters(epochs=args.epochs, learning_rate=args.lr, batch_size=args.batch_size,
                          max_length=args.max_length, warmup_ratio=args.warmup, weight_decay=args.weight_decay,
-                         seed=args.seed, head_only=args.head_only, patience=args.patience,
+                         seed=args.seed, head_only=args.head_only, freeze_embeddings=args.freeze_embeddings,
+                         patience=args.patience,
                          min_steps=args.min_steps, precision=args.precision)
     hp.check()
     data = prepare_data(args.data, args.task, text_column=args.text_column, label_column=args.label_column,

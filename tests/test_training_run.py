@@ -17,7 +17,9 @@ from services.training.save import check_name_available, save_result, unique_nam
 from services.training.trainer import train_model
 from tests.test_training_data import sentiment_rows, write_conll, write_csv
 
-FAST = dict(learning_rate=1e-2, batch_size=8, max_length=32, warmup_ratio=0.0, patience=0, min_steps=0)
+# The tiny test encoder is randomly initialised: unlike a pre-trained model's, its embeddings must learn too.
+FAST = dict(learning_rate=1e-2, batch_size=8, max_length=32, warmup_ratio=0.0, patience=0, min_steps=0,
+            freeze_embeddings=False)
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -163,6 +165,22 @@ def test_head_only_freezes_the_encoder(sentiment, tiny_encoder):
         if "pooler" not in name:
             assert trained[name].equal(value), name
     assert result.model.classifier.weight.requires_grad
+
+
+def test_fixed_embeddings_stay_as_loaded_while_the_layers_above_learn(sentiment, tiny_encoder):
+    from transformers import AutoModel
+
+    base = AutoModel.from_pretrained(tiny_encoder).state_dict()
+    result = train_model(sentiment, str(tiny_encoder), Hyperparameters(epochs=1, **{**FAST, "freeze_embeddings": True}))
+    trained = result.model.base_model.state_dict()
+    embeddings = [name for name in base if name.startswith("embeddings.")]
+    assert embeddings and all(trained[name].equal(base[name]) for name in embeddings)
+    layers = [name for name in base if name.startswith("encoder.") and name.endswith(".weight")]
+    assert layers and all(not trained[name].equal(base[name]) for name in layers)
+
+    everything = train_model(sentiment, str(tiny_encoder), Hyperparameters(epochs=1, **FAST))
+    assert not everything.model.base_model.state_dict()["embeddings.word_embeddings.weight"].equal(
+        base["embeddings.word_embeddings.weight"])
 
 
 def test_word_labels_go_to_the_first_subword_only(tiny_encoder):

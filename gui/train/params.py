@@ -51,6 +51,8 @@ class TrainParamsBox(QGroupBox):
         self.patience.setSpecialValueText("off")
         self.patience.setSuffix(" epochs")
         self.head_only = QCheckBox("Head only (encoder frozen: fast)")
+        self.freeze_embeddings = QCheckBox("Keep word embeddings fixed")
+        self.head_only.toggled.connect(lambda on: self.freeze_embeddings.setEnabled(not on))
         self.device = QComboBox()
         self.help = QLabel(HELP["epochs"])
         self.help.setWordWrap(True)
@@ -63,7 +65,8 @@ class TrainParamsBox(QGroupBox):
                 ("Batch size", self.batch_size, "batch_size"), ("Max length", self.max_length, "max_length"),
                 ("Warm-up", self.warmup, "warmup_ratio"), ("Weight decay", self.weight_decay, "weight_decay"),
                 ("Seed", self.seed, "seed"), ("Early stopping", self.patience, "patience"),
-                ("", self.head_only, "head_only"), ("Device", self.device, None)]
+                ("", self.freeze_embeddings, "freeze_embeddings"), ("", self.head_only, "head_only"),
+                ("Device", self.device, None)]
         self._help_for: dict[QObject, str] = {}
         for text, widget, key in rows:
             tip = HELP[key] if key else "Where training runs; a GPU is much faster when present."
@@ -118,6 +121,7 @@ class TrainParamsBox(QGroupBox):
         self.patience.setValue(hp.patience)
         self.min_steps.setValue(hp.min_steps)
         self.head_only.setChecked(hp.head_only)
+        self.freeze_embeddings.setChecked(hp.freeze_embeddings)
 
     def hyperparameters(self) -> Hyperparameters:
         """The settings shown; a clear InputError for a learning rate that is not a number."""
@@ -131,7 +135,8 @@ class TrainParamsBox(QGroupBox):
         hp = Hyperparameters(epochs=self.epochs.value(), learning_rate=learning_rate, batch_size=self.batch_size.value(),
                              max_length=self.max_length.value(), warmup_ratio=self.warmup.value() / 100,
                              weight_decay=self.weight_decay.value(), seed=self.seed.value(),
-                             head_only=self.head_only.isChecked(), patience=self.patience.value(),
+                             head_only=self.head_only.isChecked(), freeze_embeddings=self.freeze_embeddings.isChecked(),
+                             patience=self.patience.value(),
                              min_steps=self.min_steps.value())
         hp.check()
         return hp

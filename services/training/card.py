@@ -77,6 +77,8 @@ def model_card(result: TrainResult, name: str) -> str:
         notes.append("Training stopped early: the validation score stopped improving.")
     if hp.head_only:
         notes.append("Only the classification head was trained (encoder frozen): " + HELP["head_only"])
+    elif hp.freeze_embeddings:
+        notes.append("The word embeddings were kept fixed; every layer above them was trained.")
     if notes:
         lines += ["", "## Notes", ""] + [f"- {note}" for note in notes]
     lines += ["", "## Provenance", "", f"- Date: {result.finished_at}",

@@ -241,7 +241,19 @@ def load_for_training(info: ModelInfo, data: PreparedData, hp: Hyperparameters):
     if hp.head_only:
         for name, parameter in model.base_model.named_parameters():
             parameter.requires_grad = "pooler" in name  # a random pooler must learn along with the head
+    elif hp.freeze_embeddings:
+        freeze_embeddings(model)
     return tokenizer, model
+
+
+def freeze_embeddings(model) -> None:
+    """Keep the input embeddings fixed: the base model's embeddings block where it has one (word, position
+    and token-type embeddings and their layer norm, as in BERT), else the word embeddings alone."""
+    block = getattr(model.base_model, "embeddings", None)
+    modules = [block] if block is not None and hasattr(block, "parameters") else [model.get_input_embeddings()]
+    for module in modules:
+        for parameter in module.parameters():
+            parameter.requires_grad = False
 
 
 def encode_data(tokenizer, data: PreparedData, max_length: int):
