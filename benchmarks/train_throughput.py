@@ -93,7 +93,8 @@ def main() -> int:
     train_file, _test = starter_files()
     data = prepare_data(train_file, TEXT_CLASSIFICATION, validation_fraction=0.05, seed=42)
     hp = Hyperparameters(epochs=1, learning_rate=5e-5, batch_size=args.batch_size, max_length=args.max_length,
-                         warmup_ratio=0.1, weight_decay=0.01, seed=42, max_steps=args.steps, patience=0)
+                         warmup_ratio=0.1, weight_decay=0.01, seed=42, max_steps=args.steps, patience=0,
+                         freeze_embeddings=False)  # the plain Trainer trains every weight: so do we here
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(builtin_model_path()))
     lengths = [len(ids) for ids in tokenizer(data.train.inputs, truncation=True, max_length=hp.max_length)["input_ids"]]
     print(f"model: all-MiniLM-L6-v2 (built-in) + 2-label head · data: {train_file.name} "
