@@ -6,7 +6,6 @@ Ctrl+C stops training after the current step and keeps (and saves) the best epoc
 
 from __future__ import annotations
 
-import argparse
 import json
 import signal
 import sys
@@ -39,7 +38,7 @@ def register(subparsers) -> None:
     parser.add_argument("--patience", type=int, default=defaults.patience, metavar="N", help=HELP["patience"])
     parser.add_argument("--min-steps", type=int, default=defaults.min_steps, metavar="N", help=HELP["min_steps"])
     parser.add_argument("--head-only", action="store_true", help=HELP["head_only"])
-    parser.add_argument("--freeze-embeddings", action=argparse.BooleanOptionalAction, default=defaults.freeze_embeddings,
+    parser.add_argument("--freeze-embeddings", action="store_true", default=defaults.freeze_embeddings,
                         help=HELP["freeze_embeddings"])
     parser.add_argument("--seed", type=int, default=defaults.seed, metavar="N", help=HELP["seed"])
     parser.add_argument("--precision", choices=["float32", "bfloat16", "float16"], default=defaults.precision,
