@@ -94,8 +94,7 @@ def run_train(args) -> int:
     hp = Hyperparameters(epochs=args.epochs, learning_rate=args.lr, batch_size=args.batch_size,
                          max_length=args.max_length, warmup_ratio=args.warmup, weight_decay=args.weight_decay,
                          seed=args.seed, head_only=args.head_only, freeze_embeddings=args.freeze_embeddings,
-                         patience=args.patience,
-                         min_steps=args.min_steps, precision=args.precision)
+                         patience=args.patience, min_steps=args.min_steps, precision=args.precision)
     hp.check()
     data = prepare_data(args.data, args.task, text_column=args.text_column, label_column=args.label_column,
                         validation_path=args.validation, validation_fraction=args.validation_split / 100, seed=args.seed)

@@ -404,12 +404,16 @@ class RunPanel(QWidget):
         return self.job is not None
 
     # -- code --------------------------------------------------------------------------------
+    def _last_run_shown(self) -> bool:
+        """Whether the last run was of the task and model the panel shows now."""
+        return self.last_run is not None and (self.last_run["task"], self.last_run["spec"]) == (
+            self.task(), self.picker.current_spec())
+
     def current_code(self) -> str:
         from services.run.code_snippets import code_for
 
         run = self.last_run
-        if run is None or (run["task"], run["spec"]) != (self.task(), self.picker.current_spec()):
-            # the last run was another task or model: code for what the panel shows now
+        if not self._last_run_shown():  # none yet, or of another task or model: code for what the panel shows now
             spec = self.picker.current_spec()
             if spec is None:
                 raise ModelError(f"No model is chosen for {TASKS[self.task()].lower()}, so there is no code to show.",
@@ -424,9 +428,8 @@ class RunPanel(QWidget):
         except (ModelError, ValueError) as error:
             show_error(self, "No code to show", error)
             return None
-        last = self.last_run is not None and (self.last_run["task"], self.last_run["spec"]) == (
-            self.task(), self.picker.current_spec())
-        note = "Python that does what the last run did (same model folder, text and options):" if last \
+        note = "Python that does what the last run did (same model folder, text and options):" \
+            if self._last_run_shown() \
             else "Python for the current task, model and text:"
         self.code_dialog = CodeDialog(code, note=note, parent=self)
         self.code_dialog.show()

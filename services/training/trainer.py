@@ -250,10 +250,9 @@ def freeze_embeddings(model) -> None:
     """Keep the input embeddings fixed: the base model's embeddings block where it has one (word, position
     and token-type embeddings and their layer norm, as in BERT), else the word embeddings alone."""
     block = getattr(model.base_model, "embeddings", None)
-    modules = [block] if block is not None and hasattr(block, "parameters") else [model.get_input_embeddings()]
-    for module in modules:
-        for parameter in module.parameters():
-            parameter.requires_grad = False
+    module = block if hasattr(block, "parameters") else model.get_input_embeddings()
+    for parameter in module.parameters():
+        parameter.requires_grad = False
 
 
 def encode_data(tokenizer, data: PreparedData, max_length: int):
