@@ -179,6 +179,24 @@ def test_drop_a_file_and_ner_task(qtbot, panel, tmp_path):
     assert panel.results.confusion.rowCount() == 9
 
 
+def test_switching_task_shows_its_default_learning_rate_but_keeps_one_the_user_typed(qtbot, settings):
+    context = AppContext(settings)
+    widget = TrainPanel(context)
+    qtbot.addWidget(widget)
+    rate = widget.params.learning_rate
+    assert widget.task() == "text-classification" and rate.currentText() == "5e-05"
+    assert widget.params.hyperparameters().learning_rate == 5e-5
+    widget.set_task("token-classification")
+    assert rate.currentText() == "0.0001"
+    widget.set_task("text-classification")
+    assert rate.currentText() == "5e-05"
+    rate.setCurrentText("2e-5")
+    widget.set_task("token-classification")
+    assert rate.currentText() == "2e-5"
+    widget.shutdown()
+    context.runner.shutdown()
+
+
 def test_the_train_dock_is_in_the_main_window(main_window):
     assert "TrainDock" in main_window.docks
     panel = main_window.panels["TrainDock"]
@@ -187,6 +205,7 @@ def test_the_train_dock_is_in_the_main_window(main_window):
 
 def test_the_starter_button_sets_everything_up_and_trains_the_built_in_model(qtbot, panel, monkeypatch):
     """One click: built-in model, starter data, starter settings (stopped after its first real step here)."""
+    from services.training.data import prepare_data
     from services.training.starter import STARTERS, starter_files
 
     steps = []
@@ -195,5 +214,10 @@ def test_the_starter_button_sets_everything_up_and_trains_the_built_in_model(qtb
     assert panel.picker.current_spec() == "builtin" and panel.task() == "text-classification"
     assert panel.data_box.path() == str(starter_files()[0]) and panel.data_box.split_spin.value() == 10
     assert panel.params.hyperparameters() == STARTERS["text-classification"].hyperparameters
-    assert panel.curves.loss_points() == 1 and panel.curves.progress.maximum() == 118 * 3  # 3,766 texts / 32, 3 epochs
+    starter = STARTERS["text-classification"]
+    hp = starter.hyperparameters
+    train_texts = len(prepare_data(starter_files()[0], "text-classification",
+                                   validation_fraction=starter.validation_fraction, seed=hp.seed).train)
+    assert panel.curves.loss_points() == 1
+    assert panel.curves.progress.maximum() == -(-train_texts // hp.batch_size) * hp.planned_epochs(train_texts)
     assert not (panel.context.library_dir / "starter-sentiment").exists()  # a cancelled starter run is not saved
