@@ -12,7 +12,7 @@ import sys
 from contextlib import contextmanager
 
 from services.training import TEXT_CLASSIFICATION, TRAIN_TASKS
-from services.training.config import HELP, Hyperparameters
+from services.training.config import HELP, Hyperparameters, default_learning_rate
 
 
 def register(subparsers) -> None:
@@ -30,7 +30,7 @@ def register(subparsers) -> None:
     parser.add_argument("--text-column", metavar="C", help="the text column (default: guessed, e.g. 'text')")
     parser.add_argument("--label-column", metavar="L", help="the label column (default: guessed, e.g. 'label')")
     parser.add_argument("--epochs", type=int, default=defaults.epochs, metavar="N", help=HELP["epochs"])
-    parser.add_argument("--lr", type=float, default=defaults.learning_rate, metavar="F", help=HELP["learning_rate"])
+    parser.add_argument("--lr", type=float, metavar="F", help=HELP["learning_rate"] + " (default: by --task)")
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size, metavar="N", help=HELP["batch_size"])
     parser.add_argument("--max-length", type=int, default=defaults.max_length, metavar="N", help=HELP["max_length"])
     parser.add_argument("--warmup", type=float, default=defaults.warmup_ratio, metavar="F", help=HELP["warmup_ratio"])
@@ -91,7 +91,8 @@ def run_train(args) -> int:
     from services.training.trainer import train_model
 
     name = check_name_available(args.name)
-    hp = Hyperparameters(epochs=args.epochs, learning_rate=args.lr, batch_size=args.batch_size,
+    learning_rate = args.lr if args.lr is not None else default_learning_rate(args.task)
+    hp = Hyperparameters(epochs=args.epochs, learning_rate=learning_rate, batch_size=args.batch_size,
                          max_length=args.max_length, warmup_ratio=args.warmup, weight_decay=args.weight_decay,
                          seed=args.seed, head_only=args.head_only, freeze_embeddings=args.freeze_embeddings,
                          patience=args.patience, min_steps=args.min_steps, precision=args.precision)

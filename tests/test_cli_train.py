@@ -42,6 +42,19 @@ def test_train_prints_metrics_json_and_saves(tmp_path, library, tiny_encoder, ca
     assert (library / "cli-model" / "README.md").is_file() and (library / "cli-model" / "config.json").is_file()
 
 
+@pytest.mark.parametrize("task, rate", [("text-classification", "5e-05"), ("token-classification", "0.0001")])
+def test_train_without_lr_uses_the_tasks_default(tmp_path, library, tiny_encoder, tiny_ner, task, rate, capsys):
+    if task == "text-classification":
+        model, data = tiny_encoder, write_csv(tmp_path / "reviews.csv", sentiment_rows(20))
+    else:
+        model, data = tiny_ner, write_conll(tmp_path / "train.conll", repeat=3)
+    without_lr = [a for i, a in enumerate(FAST) if a != "--lr" and (i == 0 or FAST[i - 1] != "--lr")]
+    code = main.main(["--library", str(library), "train", "--task", task, "--model", str(model), "--data", str(data),
+                      *without_lr, "--epochs", "1", "--name", "default-rate"])
+    assert code == 0, capsys.readouterr().err
+    assert f"| learning_rate | {rate} |" in (library / "default-rate" / "README.md").read_text()
+
+
 def test_train_ner_with_validation_and_test_files(tmp_path, library, tiny_ner, capsys):
     train = write_conll(tmp_path / "train.conll", repeat=4)
     other = write_conll(tmp_path / "val.conll", repeat=1)

@@ -289,3 +289,16 @@ def test_small_files_are_planned_for_enough_updates():
     lowered, note = Hyperparameters().for_model(110_000_000)
     assert lowered.learning_rate < Hyperparameters().learning_rate and "110M" in note
     assert Hyperparameters().for_model(22_000_000) == (Hyperparameters(), "")
+
+
+def test_each_task_has_its_default_learning_rate_and_large_models_lower_either():
+    """Text classification defaults to 5e-5 (its one-label head fell to one class at 1e-4), NER to 1e-4; a kept
+    default of either is lowered for a large model, a learning rate the user chose is not."""
+    from services.training.config import Hyperparameters
+
+    sentences, tags = Hyperparameters.defaults_for("text-classification"), Hyperparameters.defaults_for("token-classification")
+    assert (sentences.learning_rate, tags.learning_rate) == (5e-5, 1e-4)
+    assert sentences.batch_size == tags.batch_size == Hyperparameters().batch_size
+    for hp in (sentences, tags):
+        assert hp.for_model(110_000_000)[0].learning_rate == 3e-5
+    assert Hyperparameters(learning_rate=7e-5).for_model(110_000_000)[0].learning_rate == 7e-5

@@ -114,7 +114,8 @@ class TrainPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
 
-        self.task_combo.currentIndexChanged.connect(lambda _i: self.data_box.set_task(self.task()))
+        self.task_combo.currentIndexChanged.connect(self._task_changed)
+        self.params.set_task(self.task())
         self.train_button.clicked.connect(self.start_training)
         self.starter_button.clicked.connect(lambda: self.start_starter(TEXT_CLASSIFICATION))
         self.starter_ner_button.clicked.connect(lambda: self.start_starter(TOKEN_CLASSIFICATION))
@@ -127,6 +128,10 @@ class TrainPanel(QWidget):
 
     def set_task(self, task: str) -> None:
         self.task_combo.setCurrentIndex(max(0, self.task_combo.findData(task)))
+
+    def _task_changed(self, _index: int) -> None:
+        self.data_box.set_task(self.task())
+        self.params.set_task(self.task())
 
     @property
     def running(self) -> bool:

@@ -6,7 +6,7 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from services.training.config import HELP, Hyperparameters
+from services.training.config import HELP, Hyperparameters, default_learning_rate, is_default_learning_rate
 
 LEARNING_RATES = ["1e-5", "2e-5", "3e-5", "5e-5", "1e-4", "3e-4", "1e-3", "5e-3"]
 
@@ -109,6 +109,15 @@ class TrainParamsBox(QGroupBox):
         if not name or name == self.context.device:
             return
         choose_app_device(self.context, name)
+
+    def set_task(self, task: str) -> None:
+        """Show ``task``'s default learning rate, unless the user typed one of their own."""
+        try:
+            kept = is_default_learning_rate(float(self.learning_rate.currentText()))
+        except ValueError:
+            kept = False
+        if kept:
+            self.learning_rate.setCurrentText(f"{default_learning_rate(task):g}")
 
     def set_hyperparameters(self, hp: Hyperparameters) -> None:
         self.epochs.setValue(hp.epochs)

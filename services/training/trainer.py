@@ -349,7 +349,7 @@ def train_model(data: PreparedData, base_model: str = BUILTIN, hp: Hyperparamete
                 cancel: CancelToken = NEVER_CANCELLED) -> TrainResult:
     """Fine-tune ``base_model`` on ``data``. Cancel keeps the best evaluated epoch (``result.cancelled``);
     cancelling before the first evaluation raises :class:`Cancelled` (there is nothing to keep)."""
-    hp = hp or Hyperparameters()
+    hp = hp or Hyperparameters.defaults_for(data.task)
     hp.check()
     info = check_base_model(base_model, data.task)
     check_device(device)
