@@ -184,12 +184,12 @@ def test_switching_task_shows_its_default_learning_rate_but_keeps_one_the_user_t
     widget = TrainPanel(context)
     qtbot.addWidget(widget)
     rate = widget.params.learning_rate
-    assert widget.task() == "text-classification" and rate.currentText() == "5e-05"
+    assert widget.task() == "text-classification" and rate.currentText() == "5e-5"
     assert widget.params.hyperparameters().learning_rate == 5e-5
     widget.set_task("token-classification")
-    assert rate.currentText() == "0.0001"
+    assert rate.currentText() == "1e-4"
     widget.set_task("text-classification")
-    assert rate.currentText() == "5e-05"
+    assert rate.currentText() == "5e-5"
     rate.setCurrentText("2e-5")
     widget.set_task("token-classification")
     assert rate.currentText() == "2e-5"

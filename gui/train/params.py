@@ -11,6 +11,12 @@ from services.training.config import HELP, Hyperparameters, default_learning_rat
 LEARNING_RATES = ["1e-5", "2e-5", "3e-5", "5e-5", "1e-4", "3e-4", "1e-3", "5e-3"]
 
 
+def rate_text(value: float) -> str:
+    """A learning rate written like the list's entries: 5e-5, 1e-4, 2.5e-5."""
+    mantissa, exponent = f"{value:.6e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
 def choose_app_device(context, name: str) -> None:
     """Make ``name`` the app's device, keeping the precision if that device supports it (else float32)."""
     info = next((d for d in context.devices or [] if d.name == name), None)
@@ -117,11 +123,11 @@ class TrainParamsBox(QGroupBox):
         except ValueError:
             kept = False
         if kept:
-            self.learning_rate.setCurrentText(f"{default_learning_rate(task):g}")
+            self.learning_rate.setCurrentText(rate_text(default_learning_rate(task)))
 
     def set_hyperparameters(self, hp: Hyperparameters) -> None:
         self.epochs.setValue(hp.epochs)
-        self.learning_rate.setCurrentText(f"{hp.learning_rate:g}")
+        self.learning_rate.setCurrentText(rate_text(hp.learning_rate))
         self.batch_size.setValue(hp.batch_size)
         self.max_length.setValue(hp.max_length)
         self.warmup.setValue(round(hp.warmup_ratio * 100))

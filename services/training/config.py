@@ -99,11 +99,10 @@ def is_default_learning_rate(value: float) -> bool:
 HELP = {
     "epochs": "Passes over the training data (at least; a small file gets more passes so that the model makes "
               f"at least {MIN_STEPS} updates). Early stopping ends sooner when the validation score stops improving.",
-    "learning_rate": "How big each update step is. Defaults suit small models like the built-in one: 1e-4 for "
-                     "token classification, 5e-5 for text classification, whose one-label-per-text head is less stable "
-                     "(at 1e-4 sentiment runs often fell to predicting one class). A kept default is lowered to "
-                     f"{LARGE_MODEL_LEARNING_RATE:g} for models over {LARGE_MODEL_PARAMETERS // 1_000_000}M parameters. "
-                     "Head only: about 1e-3.",
+    "learning_rate": "How big each update step is. Default: 5e-5 for text classification (at 1e-4 its one-label "
+                     "head can fall to predicting one class), 1e-4 for token classification; a kept default is "
+                     f"lowered to {LARGE_MODEL_LEARNING_RATE:g} for models over {LARGE_MODEL_PARAMETERS // 1_000_000}M "
+                     "parameters. Head only: about 1e-3.",
     "batch_size": "Examples per update step. Larger is faster per example but needs more memory.",
     "max_length": "Longer texts are cut to this many tokens. Shorter is faster and uses less memory.",
     "warmup_ratio": "Share of the steps during which the learning rate rises from 0, which steadies the start.",
