@@ -58,6 +58,7 @@ class TokenCompareView(QWidget):
         self.folder_button.clicked.connect(self.sig_open_folder.emit)
         self.remove_button.clicked.connect(self._remove_selected)
         self.comparison: Comparison | None = None
+        self.dropped_note = ""  # "No longer on disk ..." stays under the results until the user changes the list
 
     def set_choices(self, choices: list[tuple[str, str]]) -> None:
         self.add_combo.clear()
@@ -74,6 +75,7 @@ class TokenCompareView(QWidget):
         item.setData(Qt.ItemDataRole.UserRole, spec)
         item.setToolTip(spec)
         self.list.addItem(item)
+        self.dropped_note = ""
         self.sig_requested.emit()
 
     def follow(self, changes) -> None:
@@ -92,14 +94,17 @@ class TokenCompareView(QWidget):
             elif changes.follow(spec) is None:
                 dropped.append(item.text())
                 self.list.takeItem(row)
+        if dropped:
+            self.dropped_note = f"No longer on disk, so no longer compared: {', '.join(reversed(dropped))}."
         if dropped or moved:
             self.sig_requested.emit()
         if dropped:
-            self.set_message(f"No longer on disk, so no longer compared: {', '.join(reversed(dropped))}.")
+            self.set_message(self.dropped_note)
 
     def _remove_selected(self) -> None:
         for item in self.list.selectedItems():
             self.list.takeItem(self.list.row(item))
+        self.dropped_note = ""
         self.sig_requested.emit()
 
     def set_message(self, text: str) -> None:
@@ -118,7 +123,8 @@ class TokenCompareView(QWidget):
         differing = len(comparison.differing_splits)
         self.message.setText(
             f"{differing} place(s) where the tokenizers split a word differently. "
-            + "  ".join(f"{t.name}: {t.count} tokens" for t in comparison.tokenizers))
+            + "  ".join(f"{t.name}: {t.count} tokens" for t in comparison.tokenizers)
+            + (f"  {self.dropped_note}" if self.dropped_note else ""))
 
     def _fill_alignment(self, comparison: Comparison) -> None:
         columns = min(len(comparison.columns), MAX_COLUMNS)
