@@ -97,7 +97,7 @@ class TokenCompareView(QWidget):
         if dropped:
             self.dropped_note = f"No longer on disk, so no longer compared: {', '.join(reversed(dropped))}."
         if dropped or moved:
-            self.sig_requested.emit()
+            self.sig_requested.emit()  # with nothing left to compare this says so at once; the note goes on top
         if dropped:
             self.set_message(self.dropped_note)
 
